@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages coldpost needs, when they are missing.
+#   scripts/deps.sh run    build and run coldpost
+#   scripts/deps.sh test   also build and pass every test (sanitizers, fuzzing,
+#                          the real peers the integration tests talk to)
+#   scripts/deps.sh bench  also what the benchmarks compare against
+# Node.js and npm come with the machine: Debian's npm package conflicts with
+# them and is never installed here.
+set -euo pipefail
+
+run_pkgs=(gcc make meson ninja-build pkg-config python3
+          libhyperscan-dev libjansson-dev)
+test_pkgs=(clang libclang-rt-14-dev llvm)
+bench_pkgs=(libsisimai-perl)
+
+case "${1:-}" in
+  run)   want=("${run_pkgs[@]}") ;;
+  test)  want=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;
+  bench) want=("${run_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

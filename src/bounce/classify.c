@@ -1,0 +1,477 @@
+/*
+ * classify.c - from a parsed reply to a verdict: cause family, reason,
+ * receiver, blocklist, retry advice, remediation.
+ *
+ * All signature patterns of the knowledge base (rules, receiver and
+ * blocklist signatures) are compiled into one Hyperscan block-mode
+ * database, so one pass over the text finds every rule that matches,
+ * whatever their number. Among matching rules whose code and class
+ * constraints fit, the highest prio wins; ties go to the longer pattern
+ * (the more specific wording), then to knowledge-base order.
+ *
+ * No rule: the enhanced code's page decides (X.s.d, then X.s.0), then the
+ * basic code's page, and the verdict says code_only. Retry advice comes from
+ * the rule, else the code page for the class, else the cause family.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <hs/hs.h>
+
+#include "bounce/kb_int.h"
+#include "coldpost/alloc.h"
+#include "coldpost/classify.h"
+
+#define MAX_HITS 128
+
+struct cp_classifier {
+	hs_database_t *db;
+	const cp_kb_page *cause_pages[CP_CAUSE_COUNT];
+	size_t *patlen; /* strlen of each pattern, for tie-breaks */
+};
+
+struct cp_classify_session {
+	const cp_classifier *c;
+	hs_scratch_t *scratch;
+	cp_reply reply;
+	unsigned hits[MAX_HITS];
+	size_t nhits;
+};
+
+static cp_classifier *default_classifier;
+static char default_error[256];
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+
+/* Default retry advice per cause family when neither rule nor code says. */
+static const int cause_retry[CP_CAUSE_COUNT] = {
+	[CP_CAUSE_AUTHENTICATION] = CP_RETRY_AFTER_FIX,
+	[CP_CAUSE_REPUTATION] = CP_RETRY_LATER,
+	[CP_CAUSE_BLOCKLIST] = CP_RETRY_AFTER_FIX,
+	[CP_CAUSE_CONTENT] = CP_RETRY_AFTER_FIX,
+	[CP_CAUSE_POLICY] = CP_RETRY_AFTER_FIX,
+	[CP_CAUSE_RATE_LIMIT] = CP_RETRY_LATER,
+	[CP_CAUSE_RECIPIENT_UNKNOWN] = CP_RETRY_NEVER,
+	[CP_CAUSE_MAILBOX_FULL] = CP_RETRY_LATER,
+	[CP_CAUSE_MAILBOX_DISABLED] = CP_RETRY_NEVER,
+	[CP_CAUSE_MESSAGE_TOO_BIG] = CP_RETRY_AFTER_FIX,
+	[CP_CAUSE_TLS] = CP_RETRY_AFTER_FIX,
+	[CP_CAUSE_RELAY_DENIED] = CP_RETRY_AFTER_FIX,
+	[CP_CAUSE_DNS_OR_ROUTING] = CP_RETRY_AFTER_FIX,
+	[CP_CAUSE_PROTOCOL] = CP_RETRY_AFTER_FIX,
+	[CP_CAUSE_TEMPORARY] = CP_RETRY_SOON,
+	[CP_CAUSE_OTHER] = CP_RETRY_LATER,
+};
+
+const char *
+cp_class_name(int cls)
+{
+	static const char *const names[] = { "success", "transient",
+		"permanent" };
+
+	return cls >= 0 && cls <= CP_CLASS_PERMANENT ? names[cls] : "?";
+}
+
+static void
+classifier_free(cp_classifier *c)
+{
+	if (c == NULL)
+		return;
+	hs_free_database(c->db);
+	cp_free(c->patlen);
+	cp_free(c);
+}
+
+static int
+classifier_compile(cp_classifier **out, char *msg, size_t msglen)
+{
+	cp_classifier *c = cp_calloc(1, sizeof(*c));
+	const char **exprs = NULL;
+	unsigned *flags = NULL, *ids = NULL;
+	hs_compile_error_t *cerr = NULL;
+	size_t n = cp_kb_npatterns;
+	int rc = CP_ENOMEM;
+
+	if (c == NULL)
+		goto out;
+	exprs = cp_calloc(n, sizeof(*exprs));
+	flags = cp_calloc(n, sizeof(*flags));
+	ids = cp_calloc(n, sizeof(*ids));
+	c->patlen = cp_calloc(n, sizeof(*c->patlen));
+	if (exprs == NULL || flags == NULL || ids == NULL || c->patlen == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		exprs[i] = cp_kb_patterns[i].re;
+		flags[i] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH |
+		    HS_FLAG_ALLOWEMPTY;
+		ids[i] = (unsigned)i;
+		c->patlen[i] = strlen(cp_kb_patterns[i].re);
+	}
+	for (size_t i = 0; i < cp_kb_npages; i++)
+		if (cp_kb_pages[i].kind == CP_KB_CAUSE &&
+		    cp_kb_pages[i].family >= 0)
+			c->cause_pages[cp_kb_pages[i].family] = &cp_kb_pages[i];
+	for (int i = 0; i < CP_CAUSE_COUNT; i++)
+		if (c->cause_pages[i] == NULL)
+			c->cause_pages[i] = cp_kb_find(CP_KB_CAUSE,
+			    cp_cause_name(i));
+	if (n > 0 && hs_compile_multi(exprs, flags, ids, (unsigned)n,
+	    HS_MODE_BLOCK, NULL, &c->db, &cerr) != HS_SUCCESS) {
+		int at = cerr->expression;
+
+		snprintf(msg, msglen, "classifier: pattern %d (%s) of %s: %s",
+		    at, at >= 0 ? cp_kb_patterns[at].re : "?",
+		    at >= 0 && cp_kb_patterns[at].kind == CP_KB_PAT_RULE
+			? cp_kb_rules[cp_kb_patterns[at].index].id
+			: "a signature",
+		    cerr->message);
+		hs_free_compile_error(cerr);
+		rc = CP_ESYNTAX;
+		goto out;
+	}
+	*out = c;
+	c = NULL;
+	rc = CP_OK;
+out:
+	if (rc == CP_ENOMEM)
+		snprintf(msg, msglen, "classifier: out of memory");
+	cp_free(exprs);
+	cp_free(flags);
+	cp_free(ids);
+	classifier_free(c);
+	return rc;
+}
+
+static void
+default_init(void)
+{
+	if (classifier_compile(&default_classifier, default_error,
+	    sizeof(default_error)) != CP_OK)
+		default_classifier = NULL;
+}
+
+const cp_classifier *
+cp_classifier_default(cp_err *err)
+{
+	pthread_once(&default_once, default_init);
+	if (default_classifier == NULL)
+		cp_err_set(err, CP_ESYNTAX, "%s", default_error);
+	return default_classifier;
+}
+
+cp_classify_session *
+cp_classify_session_new(const cp_classifier *c, cp_err *err)
+{
+	cp_classify_session *s = cp_calloc(1, sizeof(*s));
+
+	if (s == NULL) {
+		cp_err_set(err, CP_ENOMEM, "classifier: out of memory");
+		return NULL;
+	}
+	s->c = c;
+	cp_reply_init(&s->reply);
+	if (c->db && hs_alloc_scratch(c->db, &s->scratch) != HS_SUCCESS) {
+		cp_err_set(err, CP_ENOMEM, "classifier: no scratch space");
+		cp_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+cp_classify_session_free(cp_classify_session *s)
+{
+	if (s == NULL)
+		return;
+	hs_free_scratch(s->scratch);
+	cp_reply_clear(&s->reply);
+	cp_free(s);
+}
+
+const cp_reply *
+cp_classify_session_reply(const cp_classify_session *s)
+{
+	return &s->reply;
+}
+
+static int
+on_match(unsigned id, unsigned long long from, unsigned long long to,
+    unsigned flags, void *ctx)
+{
+	cp_classify_session *s = ctx;
+
+	(void)from;
+	(void)to;
+	(void)flags;
+	if (s->nhits < MAX_HITS)
+		s->hits[s->nhits++] = id;
+	return 0;
+}
+
+/* Does one code prefix ("5.7", "5.7.1", "550", "5") admit this reply? */
+static int
+code_admits(const char *p, size_t n, const cp_reply *r, const char *basic)
+{
+	if (memchr(p, '.', n) != NULL)
+		return r->enhanced[0] && strncmp(r->enhanced, p, n) == 0 &&
+		    (p[n - 1] == '.' || r->enhanced[n] == '\0' ||
+		    r->enhanced[n] == '.');
+	if (n == 1)
+		return (r->code ? r->code / 100 : r->cls) == p[0] - '0';
+	return r->code && strncmp(basic, p, n) == 0;
+}
+
+/* Does "5.7.1 550" (space-separated prefixes; NULL: any) admit the reply? */
+static int
+codes_admit(const char *codes, const cp_reply *r)
+{
+	char basic[8];
+
+	if (codes == NULL)
+		return 1;
+	snprintf(basic, sizeof(basic), "%d", r->code);
+	for (const char *p = codes; *p;) {
+		size_t n = strcspn(p, " ");
+
+		if (n > 0 && code_admits(p, n, r, basic))
+			return 1;
+		p += n;
+		p += strspn(p, " ");
+	}
+	return 0;
+}
+
+static const cp_kb_rule *
+best_rule(const cp_classify_session *s, const cp_reply *r, int cls)
+{
+	const cp_kb_rule *best = NULL;
+	size_t best_len = 0;
+	unsigned best_pat = 0;
+
+	for (size_t i = 0; i < s->nhits; i++) {
+		const cp_kb_pattern *p = &cp_kb_patterns[s->hits[i]];
+		const cp_kb_rule *rule;
+		size_t len;
+
+		if (p->kind != CP_KB_PAT_RULE)
+			continue;
+		rule = &cp_kb_rules[p->index];
+		if (rule->cls && rule->cls != cls)
+			continue;
+		if (!codes_admit(rule->codes, r))
+			continue;
+		len = s->c->patlen[s->hits[i]];
+		if (best == NULL || rule->prio > best->prio ||
+		    (rule->prio == best->prio && (len > best_len ||
+		    (len == best_len && s->hits[i] < best_pat)))) {
+			best = rule;
+			best_len = len;
+			best_pat = s->hits[i];
+		}
+	}
+	return best;
+}
+
+const cp_kb_page *
+cp_kb_receiver_by_host(const char *host)
+{
+	size_t hl;
+
+	if (host == NULL || *host == '\0')
+		return NULL;
+	hl = strlen(host);
+	while (hl > 0 && host[hl - 1] == '.')
+		hl--;
+	for (size_t i = 0; i < cp_kb_npages; i++) {
+		const cp_kb_page *pg = &cp_kb_pages[i];
+
+		if (pg->kind != CP_KB_RECEIVER)
+			continue;
+		for (size_t j = 0; j < pg->nhosts; j++) {
+			size_t sl = strlen(pg->hosts[j]);
+
+			if (sl <= hl &&
+			    strncasecmp(host + hl - sl, pg->hosts[j], sl) == 0 &&
+			    (sl == hl || host[hl - sl - 1] == '.' ||
+			    pg->hosts[j][0] == '.'))
+				return pg;
+		}
+	}
+	return NULL;
+}
+
+/* The X.s.d page, else X.s.0 (subject-wide default), else NULL. */
+static const cp_kb_page *
+code_page_for(const cp_reply *r, int *exact)
+{
+	const cp_kb_page *pg;
+
+	*exact = 0;
+	if (r->cls == 0)
+		return NULL;
+	pg = cp_kb_find_code(r->subject, r->detail);
+	if (pg != NULL) {
+		*exact = 1;
+		return pg;
+	}
+	return cp_kb_find_code(r->subject, 0);
+}
+
+static const cp_kb_page *
+reply_page_for(int code)
+{
+	char key[8];
+
+	if (code == 0)
+		return NULL;
+	snprintf(key, sizeof(key), "%d", code);
+	return cp_kb_find(CP_KB_REPLY, key);
+}
+
+/*
+ * Does the enhanced code's page decide over the basic code's? An exact
+ * X.s.d with d > 0 is specific and wins. X.s.0 and X.0.0 only name an area
+ * ("other security problem"), so a specific basic code (530 auth needed,
+ * 552 storage) knows more; the catch-all basic codes 550 and 554 do not.
+ */
+static int
+code_page_decides(const cp_kb_page *cp, int exact, const cp_kb_page *rp,
+    const cp_reply *r)
+{
+	if (cp == NULL || cp->family < 0)
+		return 0;
+	if (rp == NULL || rp->family < 0)
+		return 1;
+	if (exact && r->detail != 0)
+		return 1;
+	return r->code == 550 || r->code == 554;
+}
+
+static void
+verdict_from_codes(cp_verdict *v, const cp_reply *r, int cls)
+{
+	int exact;
+	const cp_kb_page *cp = code_page_for(r, &exact);
+	const cp_kb_page *rp = v->reply_page;
+	const cp_kb_page *src;
+
+	v->code_only = 1;
+	if (code_page_decides(cp, exact, rp, r))
+		src = cp;
+	else if (rp != NULL && rp->family >= 0)
+		src = rp;
+	else
+		src = cp;
+	if (src == NULL) {
+		v->cause = cls == CP_CLASS_TRANSIENT ? CP_CAUSE_TEMPORARY
+						     : CP_CAUSE_OTHER;
+		v->reason = cls == CP_CLASS_SUCCESS ? "delivered" : "undefined";
+		v->retry = cause_retry[v->cause];
+		v->rule = "code:none";
+		return;
+	}
+	v->cause = src->family;
+	v->reason = src->reason ? src->reason : "undefined";
+	if (cls == CP_CLASS_TRANSIENT)
+		v->retry = src->retry4 >= 0 ? src->retry4 : CP_RETRY_LATER;
+	else
+		v->retry = src->retry >= 0 ? src->retry : cause_retry[v->cause];
+	v->rule = src == cp ? "code:enhanced" : "code:basic";
+	v->says = src->title;
+}
+
+void
+cp_classify_parsed(cp_classify_session *s, const cp_reply *r,
+    const char *host, cp_verdict *v)
+{
+	int rcls = cp_reply_class(r);
+	int cls = rcls == 5 ? CP_CLASS_PERMANENT
+	    : rcls == 4 ? CP_CLASS_TRANSIENT : CP_CLASS_SUCCESS;
+	const cp_kb_rule *rule;
+	int exact;
+
+	memset(v, 0, sizeof(*v));
+	v->code = r->code;
+	v->enhanced = r->enhanced;
+	v->cls = cls;
+	v->receiver = "unknown";
+	v->code_page = code_page_for(r, &exact);
+	if (!exact)
+		v->code_page = NULL; /* shown only when it is this very code */
+	v->reply_page = reply_page_for(r->code);
+	s->nhits = 0;
+	if (s->c->db && r->text_len > 0)
+		hs_scan(s->c->db, r->text, (unsigned)r->text_len, 0,
+		    s->scratch, on_match, s);
+	rule = cls == CP_CLASS_SUCCESS ? NULL : best_rule(s, r, rcls);
+	if (rule != NULL) {
+		v->matched = rule;
+		v->cause = rule->cause;
+		v->reason = rule->reason;
+		v->rule = rule->id;
+		v->says = rule->says;
+		v->retry = rule->retry >= 0 ? rule->retry : cause_retry[v->cause];
+		if (rule->receiver)
+			v->receiver = rule->receiver;
+		v->blocklist = rule->blocklist;
+	} else if (cls == CP_CLASS_SUCCESS) {
+		v->cause = CP_CAUSE_OTHER;
+		v->reason = "delivered";
+		v->retry = CP_RETRY_NEVER;
+		v->rule = "code:success";
+		v->says = v->reply_page ? v->reply_page->title
+					: "The receiver accepted the command.";
+	} else {
+		verdict_from_codes(v, r, cls);
+	}
+	/* A 4xx says "try again": never call the address dead on it. */
+	if (cls == CP_CLASS_TRANSIENT && v->retry == CP_RETRY_NEVER)
+		v->retry = CP_RETRY_LATER;
+	for (size_t i = 0; i < s->nhits; i++) {
+		const cp_kb_pattern *p = &cp_kb_patterns[s->hits[i]];
+
+		if (p->kind == CP_KB_PAT_RECEIVER && v->receiver_page == NULL &&
+		    strcmp(v->receiver, "unknown") == 0)
+			v->receiver_page = &cp_kb_pages[p->index];
+		if (p->kind == CP_KB_PAT_BLOCKLIST && v->blocklist == NULL)
+			v->blocklist = cp_kb_pages[p->index].key;
+	}
+	if (v->receiver_page != NULL)
+		v->receiver = v->receiver_page->key;
+	if (strcmp(v->receiver, "unknown") == 0) {
+		const cp_kb_page *pg = cp_kb_receiver_by_host(host);
+
+		if (pg == NULL)
+			pg = cp_kb_receiver_by_host(r->host);
+		if (pg != NULL)
+			v->receiver = pg->key;
+	}
+	if (v->receiver_page == NULL && strcmp(v->receiver, "unknown") != 0)
+		v->receiver_page = cp_kb_find(CP_KB_RECEIVER, v->receiver);
+	if (v->blocklist != NULL)
+		v->blocklist_page = cp_kb_find(CP_KB_BLOCKLIST, v->blocklist);
+	v->cause_page = s->c->cause_pages[v->cause];
+	if (rule != NULL && rule->nsteps > 0) {
+		v->steps = rule->steps;
+		v->nsteps = rule->nsteps;
+	} else if (v->cause_page != NULL && cls != CP_CLASS_SUCCESS) {
+		v->steps = v->cause_page->steps;
+		v->nsteps = v->cause_page->nsteps;
+	}
+	if (v->says == NULL)
+		v->says = v->cause_page ? v->cause_page->title : "";
+}
+
+int
+cp_classify_reply(cp_classify_session *s, const char *reply, size_t len,
+    const char *host, cp_verdict *out, cp_err *err)
+{
+	int rc = cp_reply_parse(&s->reply, reply, len, err);
+
+	if (rc != CP_OK)
+		return rc;
+	cp_classify_parsed(s, &s->reply, host, out);
+	return CP_OK;
+}

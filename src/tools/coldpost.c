@@ -1,0 +1,57 @@
+/*
+ * coldpost.c - the coldpost binary: one command, many subcommands.
+ *
+ * Parses the subcommand name and hands argv to it; everything it does
+ * lives in libcoldpost. See coldpost(1) for the exit codes.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tools.h"
+
+#ifndef CP_VERSION
+#define CP_VERSION "0.0.0"
+#endif
+
+static const cp_cmd commands[] = {
+	{ "explain", "what an SMTP reply means, who sent it, how to fix it",
+	    cmd_explain },
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: coldpost COMMAND [OPTIONS]\n\n"
+		   "cold-email infrastructure: relay, error reference and "
+		   "deliverability tools\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name,
+		    commands[i].summary);
+	fprintf(f, "  %-10s %s\n", "version", "print the version");
+	fprintf(f, "\n'coldpost COMMAND --help' describes a command; "
+		   "man coldpost-COMMAND has the details.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return CP_EXIT_USAGE;
+	}
+	if (out_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return CP_EXIT_OK;
+	}
+	if (strcmp(argv[1], "version") == 0 ||
+	    strcmp(argv[1], "--version") == 0) {
+		printf("coldpost %s\n", CP_VERSION);
+		return CP_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "coldpost: unknown command '%s' (try coldpost --help)\n",
+	    argv[1]);
+	return CP_EXIT_USAGE;
+}

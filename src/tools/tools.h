@@ -1,0 +1,36 @@
+/*
+ * tools.h - what the subcommands of the coldpost binary share.
+ *
+ * Exit codes, the same for every subcommand (documented in coldpost(1)):
+ * 0 done (for checks: nothing failed), 1 the check found a failure or the
+ * input was malformed, 2 usage error, 3 system error (I/O, memory).
+ */
+#ifndef COLDPOST_TOOLS_H
+#define COLDPOST_TOOLS_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+enum { CP_EXIT_OK = 0, CP_EXIT_FAIL = 1, CP_EXIT_USAGE = 2, CP_EXIT_SYS = 3 };
+
+typedef struct cp_cmd {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+} cp_cmd;
+
+int cmd_explain(int argc, char **argv);
+
+/* Print text wrapped at width, each line indented by indent spaces. */
+void out_wrap(FILE *f, const char *text, int indent, int width);
+/* Print one JSON value on one line (compact) and a newline. */
+void out_json_line(FILE *f, json_t *v);
+/* Print one JSON value indented. */
+void out_json_pretty(FILE *f, json_t *v);
+/* json_string that tolerates NULL (-> null) and invalid UTF-8 (-> escaped). */
+json_t *out_jstr(const char *s);
+/* Is this argument "--help" or "-h"? */
+int out_is_help(const char *arg);
+
+#endif
