@@ -19,6 +19,8 @@ typedef struct cp_buf {
 
 void cp_buf_init(cp_buf *b, size_t max); /* allocates nothing */
 int cp_buf_add(cp_buf *b, const void *p, size_t n);
+/* Make room for extra more bytes (and the NUL) without adding any. */
+int cp_buf_reserve(cp_buf *b, size_t extra);
 int cp_buf_addc(cp_buf *b, char c);
 int cp_buf_adds(cp_buf *b, const char *s);
 int cp_buf_addf(cp_buf *b, const char *fmt, ...)

@@ -31,6 +31,11 @@ struct cp_classifier {
 	hs_database_t *db;
 	const cp_kb_page *cause_pages[CP_CAUSE_COUNT];
 	size_t *patlen; /* strlen of each pattern, for tie-breaks */
+	/* Indexes so the hot path never searches the page table by key. */
+	const cp_kb_page *code_pages[8][1000]; /* X.s.d */
+	const cp_kb_page *reply_pages[600];    /* basic codes */
+	const cp_kb_page **rule_receiver;      /* per rule, or NULL */
+	const cp_kb_page **rule_blocklist;     /* per rule, or NULL */
 };
 
 struct cp_classify_session {
@@ -81,7 +86,48 @@ classifier_free(cp_classifier *c)
 		return;
 	hs_free_database(c->db);
 	cp_free(c->patlen);
+	cp_free(c->rule_receiver);
+	cp_free(c->rule_blocklist);
 	cp_free(c);
+}
+
+/* Fill the page indexes from the generated tables. */
+static int
+classifier_index(cp_classifier *c)
+{
+	c->rule_receiver = cp_calloc(cp_kb_nrules, sizeof(*c->rule_receiver));
+	c->rule_blocklist = cp_calloc(cp_kb_nrules, sizeof(*c->rule_blocklist));
+	if (c->rule_receiver == NULL || c->rule_blocklist == NULL)
+		return CP_ENOMEM;
+	for (size_t i = 0; i < cp_kb_npages; i++) {
+		const cp_kb_page *pg = &cp_kb_pages[i];
+		const char *k = pg->key;
+
+		if (pg->kind == CP_KB_CODE) {
+			int sub = k[2] - '0', det = atoi(k + 4);
+
+			if (sub >= 0 && sub < 8 && det >= 0 && det < 1000)
+				c->code_pages[sub][det] = pg;
+		} else if (pg->kind == CP_KB_REPLY) {
+			int code = atoi(k);
+
+			if (code >= 200 && code < 600)
+				c->reply_pages[code] = pg;
+		}
+	}
+	for (int i = 0; i < CP_CAUSE_COUNT; i++)
+		c->cause_pages[i] = cp_kb_find(CP_KB_CAUSE, cp_cause_name(i));
+	for (size_t i = 0; i < cp_kb_nrules; i++) {
+		const cp_kb_rule *r = &cp_kb_rules[i];
+
+		if (r->receiver)
+			c->rule_receiver[i] = cp_kb_find(CP_KB_RECEIVER,
+			    r->receiver);
+		if (r->blocklist)
+			c->rule_blocklist[i] = cp_kb_find(CP_KB_BLOCKLIST,
+			    r->blocklist);
+	}
+	return CP_OK;
 }
 
 static int
@@ -109,14 +155,8 @@ classifier_compile(cp_classifier **out, char *msg, size_t msglen)
 		ids[i] = (unsigned)i;
 		c->patlen[i] = strlen(cp_kb_patterns[i].re);
 	}
-	for (size_t i = 0; i < cp_kb_npages; i++)
-		if (cp_kb_pages[i].kind == CP_KB_CAUSE &&
-		    cp_kb_pages[i].family >= 0)
-			c->cause_pages[cp_kb_pages[i].family] = &cp_kb_pages[i];
-	for (int i = 0; i < CP_CAUSE_COUNT; i++)
-		if (c->cause_pages[i] == NULL)
-			c->cause_pages[i] = cp_kb_find(CP_KB_CAUSE,
-			    cp_cause_name(i));
+	if (classifier_index(c) != CP_OK)
+		goto out;
 	if (n > 0 && hs_compile_multi(exprs, flags, ids, (unsigned)n,
 	    HS_MODE_BLOCK, NULL, &c->db, &cerr) != HS_SUCCESS) {
 		int at = cerr->expression;
@@ -214,6 +254,7 @@ on_match(unsigned id, unsigned long long from, unsigned long long to,
 static int
 code_admits(const char *p, size_t n, const cp_reply *r, const char *basic)
 {
+	/* basic is the code as 3 digits, or "" */
 	if (memchr(p, '.', n) != NULL)
 		return r->enhanced[0] && strncmp(r->enhanced, p, n) == 0 &&
 		    (p[n - 1] == '.' || r->enhanced[n] == '\0' ||
@@ -227,11 +268,16 @@ code_admits(const char *p, size_t n, const cp_reply *r, const char *basic)
 static int
 codes_admit(const char *codes, const cp_reply *r)
 {
-	char basic[8];
+	char basic[4] = "";
 
 	if (codes == NULL)
 		return 1;
-	snprintf(basic, sizeof(basic), "%d", r->code);
+	if (r->code) {
+		basic[0] = (char)('0' + r->code / 100);
+		basic[1] = (char)('0' + r->code / 10 % 10);
+		basic[2] = (char)('0' + r->code % 10);
+		basic[3] = '\0';
+	}
 	for (const char *p = codes; *p;) {
 		size_t n = strcspn(p, " ");
 
@@ -304,30 +350,16 @@ cp_kb_receiver_by_host(const char *host)
 
 /* The X.s.d page, else X.s.0 (subject-wide default), else NULL. */
 static const cp_kb_page *
-code_page_for(const cp_reply *r, int *exact)
+code_page_for(const cp_classifier *c, const cp_reply *r, int *exact)
 {
-	const cp_kb_page *pg;
-
 	*exact = 0;
-	if (r->cls == 0)
+	if (r->cls == 0 || r->subject > 7 || r->detail > 999)
 		return NULL;
-	pg = cp_kb_find_code(r->subject, r->detail);
-	if (pg != NULL) {
+	if (c->code_pages[r->subject][r->detail] != NULL) {
 		*exact = 1;
-		return pg;
+		return c->code_pages[r->subject][r->detail];
 	}
-	return cp_kb_find_code(r->subject, 0);
-}
-
-static const cp_kb_page *
-reply_page_for(int code)
-{
-	char key[8];
-
-	if (code == 0)
-		return NULL;
-	snprintf(key, sizeof(key), "%d", code);
-	return cp_kb_find(CP_KB_REPLY, key);
+	return c->code_pages[r->subject][0];
 }
 
 /*
@@ -350,10 +382,11 @@ code_page_decides(const cp_kb_page *cp, int exact, const cp_kb_page *rp,
 }
 
 static void
-verdict_from_codes(cp_verdict *v, const cp_reply *r, int cls)
+verdict_from_codes(const cp_classifier *c, cp_verdict *v, const cp_reply *r,
+    int cls)
 {
 	int exact;
-	const cp_kb_page *cp = code_page_for(r, &exact);
+	const cp_kb_page *cp = code_page_for(c, r, &exact);
 	const cp_kb_page *rp = v->reply_page;
 	const cp_kb_page *src;
 
@@ -397,10 +430,10 @@ cp_classify_parsed(cp_classify_session *s, const cp_reply *r,
 	v->enhanced = r->enhanced;
 	v->cls = cls;
 	v->receiver = "unknown";
-	v->code_page = code_page_for(r, &exact);
+	v->code_page = code_page_for(s->c, r, &exact);
 	if (!exact)
 		v->code_page = NULL; /* shown only when it is this very code */
-	v->reply_page = reply_page_for(r->code);
+	v->reply_page = r->code ? s->c->reply_pages[r->code] : NULL;
 	s->nhits = 0;
 	if (s->c->db && r->text_len > 0)
 		hs_scan(s->c->db, r->text, (unsigned)r->text_len, 0,
@@ -415,7 +448,9 @@ cp_classify_parsed(cp_classify_session *s, const cp_reply *r,
 		v->retry = rule->retry >= 0 ? rule->retry : cause_retry[v->cause];
 		if (rule->receiver)
 			v->receiver = rule->receiver;
+		v->receiver_page = s->c->rule_receiver[rule - cp_kb_rules];
 		v->blocklist = rule->blocklist;
+		v->blocklist_page = s->c->rule_blocklist[rule - cp_kb_rules];
 	} else if (cls == CP_CLASS_SUCCESS) {
 		v->cause = CP_CAUSE_OTHER;
 		v->reason = "delivered";
@@ -424,7 +459,7 @@ cp_classify_parsed(cp_classify_session *s, const cp_reply *r,
 		v->says = v->reply_page ? v->reply_page->title
 					: "The receiver accepted the command.";
 	} else {
-		verdict_from_codes(v, r, cls);
+		verdict_from_codes(s->c, v, r, cls);
 	}
 	/* A 4xx says "try again": never call the address dead on it. */
 	if (cls == CP_CLASS_TRANSIENT && v->retry == CP_RETRY_NEVER)
@@ -433,25 +468,20 @@ cp_classify_parsed(cp_classify_session *s, const cp_reply *r,
 		const cp_kb_pattern *p = &cp_kb_patterns[s->hits[i]];
 
 		if (p->kind == CP_KB_PAT_RECEIVER && v->receiver_page == NULL &&
-		    strcmp(v->receiver, "unknown") == 0)
+		    v->receiver[0] == 'u' && strcmp(v->receiver, "unknown") == 0)
 			v->receiver_page = &cp_kb_pages[p->index];
 		if (p->kind == CP_KB_PAT_BLOCKLIST && v->blocklist == NULL)
-			v->blocklist = cp_kb_pages[p->index].key;
+			v->blocklist_page = &cp_kb_pages[p->index];
+	}
+	if (v->receiver_page == NULL && strcmp(v->receiver, "unknown") == 0) {
+		v->receiver_page = cp_kb_receiver_by_host(host);
+		if (v->receiver_page == NULL)
+			v->receiver_page = cp_kb_receiver_by_host(r->host);
 	}
 	if (v->receiver_page != NULL)
 		v->receiver = v->receiver_page->key;
-	if (strcmp(v->receiver, "unknown") == 0) {
-		const cp_kb_page *pg = cp_kb_receiver_by_host(host);
-
-		if (pg == NULL)
-			pg = cp_kb_receiver_by_host(r->host);
-		if (pg != NULL)
-			v->receiver = pg->key;
-	}
-	if (v->receiver_page == NULL && strcmp(v->receiver, "unknown") != 0)
-		v->receiver_page = cp_kb_find(CP_KB_RECEIVER, v->receiver);
-	if (v->blocklist != NULL)
-		v->blocklist_page = cp_kb_find(CP_KB_BLOCKLIST, v->blocklist);
+	if (v->blocklist_page != NULL)
+		v->blocklist = v->blocklist_page->key;
 	v->cause_page = s->c->cause_pages[v->cause];
 	if (rule != NULL && rule->nsteps > 0) {
 		v->steps = rule->steps;

@@ -102,13 +102,22 @@ enh_at(const char *s, size_t n, size_t i, int *cls, int *sub, int *det)
 	return j - i;
 }
 
+static int
+lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+/* needle is lowercase ASCII. */
 static const char *
 find_ci(const char *s, size_t n, const char *needle)
 {
 	size_t m = strlen(needle);
+	int first = needle[0];
 
 	for (size_t i = 0; m <= n && i <= n - m; i++)
-		if (strncasecmp(s + i, needle, m) == 0)
+		if (lower((unsigned char)s[i]) == first &&
+		    strncasecmp(s + i + 1, needle + 1, m - 1) == 0)
 			return s + i;
 	return NULL;
 }
@@ -214,23 +223,33 @@ strip_diag_prefix(const char *s, size_t n)
 	return i;
 }
 
-/* Append text, collapsing white space and turning control bytes to spaces. */
+/*
+ * Append text, collapsing white space and turning control bytes to spaces.
+ * The text never grows, so one reservation covers it.
+ */
 static int
 add_text(cp_buf *b, const char *s, size_t n)
 {
-	int rc = CP_OK;
+	char *d;
+	size_t w;
 
-	for (size_t i = 0; i < n && rc == CP_OK; i++) {
+	if (cp_buf_reserve(b, n) != CP_OK)
+		return CP_ETOOBIG;
+	d = b->data;
+	w = b->len;
+	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c < 0x20 || c == 0x7f || c == ' ') {
-			if (b->len > 0 && b->data[b->len - 1] != ' ')
-				rc = cp_buf_addc(b, ' ');
+		if (c <= 0x20 || c == 0x7f) {
+			if (w > 0 && d[w - 1] != ' ')
+				d[w++] = ' ';
 		} else {
-			rc = cp_buf_addc(b, (char)c);
+			d[w++] = (char)c;
 		}
 	}
-	return rc;
+	b->len = w;
+	d[w] = '\0';
+	return CP_OK;
 }
 
 /*
@@ -467,13 +486,20 @@ cp_reply_parse(cp_reply *r, const char *s, size_t n, cp_err *err)
 			find_enh_anywhere(r, r->buf.data, r->buf.len);
 		strip_inline_prefixes(&r->buf, msg_from, code, r->enhanced);
 	}
-	/* Prepend the codes: the text patterns match on starts with them. */
+	/* Prepend the codes: the patterns see "550 5.7.1 text". */
 	rc = 0;
-	if (r->code)
-		rc = snprintf(head, sizeof(head), "%d ", r->code);
-	if (r->enhanced[0])
-		rc += snprintf(head + rc, sizeof(head) - (size_t)rc, "%s ",
-		    r->enhanced);
+	if (r->code) {
+		memcpy(head, code, 3);
+		head[3] = ' ';
+		rc = 4;
+	}
+	if (r->enhanced[0]) {
+		size_t el = strlen(r->enhanced);
+
+		memcpy(head + rc, r->enhanced, el);
+		rc += (int)el;
+		head[rc++] = ' ';
+	}
 	if (cp_buf_add(&r->buf, head, (size_t)rc) != CP_OK)
 		return cp_err_set(err, CP_ETOOBIG, "reply: too long");
 	memmove(r->buf.data + rc, r->buf.data, r->buf.len - (size_t)rc);

@@ -21,8 +21,8 @@ cp_buf_init(cp_buf *b, size_t max)
 	b->max = max;
 }
 
-static int
-buf_reserve(cp_buf *b, size_t extra)
+int
+cp_buf_reserve(cp_buf *b, size_t extra)
 {
 	size_t need, cap;
 	char *p;
@@ -46,7 +46,7 @@ buf_reserve(cp_buf *b, size_t extra)
 int
 cp_buf_add(cp_buf *b, const void *p, size_t n)
 {
-	int rc = buf_reserve(b, n);
+	int rc = cp_buf_reserve(b, n);
 
 	if (rc != CP_OK)
 		return rc;
@@ -80,7 +80,7 @@ cp_buf_vaddf(cp_buf *b, const char *fmt, va_list ap)
 	va_end(ap2);
 	if (n < 0)
 		return CP_EINVAL;
-	rc = buf_reserve(b, (size_t)n);
+	rc = cp_buf_reserve(b, (size_t)n);
 	if (rc != CP_OK)
 		return rc;
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
