@@ -19,16 +19,15 @@
 #include <string.h>
 #include <strings.h>
 
-#include <hs/hs.h>
-
 #include "bounce/kb_int.h"
+#include "bounce/match.h"
 #include "coldpost/alloc.h"
 #include "coldpost/classify.h"
 
 #define MAX_HITS 128
 
 struct cp_classifier {
-	hs_database_t *db;
+	cp_matcher *matcher;
 	const cp_kb_page *cause_pages[CP_CAUSE_COUNT];
 	size_t *patlen; /* strlen of each pattern, for tie-breaks */
 	/* Indexes so the hot path never searches the page table by key. */
@@ -40,7 +39,7 @@ struct cp_classifier {
 
 struct cp_classify_session {
 	const cp_classifier *c;
-	hs_scratch_t *scratch;
+	cp_match_scratch *scratch;
 	cp_reply reply;
 	unsigned hits[MAX_HITS];
 	size_t nhits;
@@ -84,7 +83,7 @@ classifier_free(cp_classifier *c)
 {
 	if (c == NULL)
 		return;
-	hs_free_database(c->db);
+	cp_matcher_free(c->matcher);
 	cp_free(c->patlen);
 	cp_free(c->rule_receiver);
 	cp_free(c->rule_blocklist);
@@ -134,40 +133,18 @@ static int
 classifier_compile(cp_classifier **out, char *msg, size_t msglen)
 {
 	cp_classifier *c = cp_calloc(1, sizeof(*c));
-	const char **exprs = NULL;
-	unsigned *flags = NULL, *ids = NULL;
-	hs_compile_error_t *cerr = NULL;
-	size_t n = cp_kb_npatterns;
 	int rc = CP_ENOMEM;
 
 	if (c == NULL)
 		goto out;
-	exprs = cp_calloc(n, sizeof(*exprs));
-	flags = cp_calloc(n, sizeof(*flags));
-	ids = cp_calloc(n, sizeof(*ids));
-	c->patlen = cp_calloc(n, sizeof(*c->patlen));
-	if (exprs == NULL || flags == NULL || ids == NULL || c->patlen == NULL)
+	c->patlen = cp_calloc(cp_kb_npatterns ? cp_kb_npatterns : 1,
+	    sizeof(*c->patlen));
+	if (c->patlen == NULL || classifier_index(c) != CP_OK)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		exprs[i] = cp_kb_patterns[i].re;
-		flags[i] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH |
-		    HS_FLAG_ALLOWEMPTY;
-		ids[i] = (unsigned)i;
+	for (size_t i = 0; i < cp_kb_npatterns; i++)
 		c->patlen[i] = strlen(cp_kb_patterns[i].re);
-	}
-	if (classifier_index(c) != CP_OK)
-		goto out;
-	if (n > 0 && hs_compile_multi(exprs, flags, ids, (unsigned)n,
-	    HS_MODE_BLOCK, NULL, &c->db, &cerr) != HS_SUCCESS) {
-		int at = cerr->expression;
-
-		snprintf(msg, msglen, "classifier: pattern %d (%s) of %s: %s",
-		    at, at >= 0 ? cp_kb_patterns[at].re : "?",
-		    at >= 0 && cp_kb_patterns[at].kind == CP_KB_PAT_RULE
-			? cp_kb_rules[cp_kb_patterns[at].index].id
-			: "a signature",
-		    cerr->message);
-		hs_free_compile_error(cerr);
+	c->matcher = cp_matcher_new(msg, msglen);
+	if (c->matcher == NULL) {
 		rc = CP_ESYNTAX;
 		goto out;
 	}
@@ -177,9 +154,6 @@ classifier_compile(cp_classifier **out, char *msg, size_t msglen)
 out:
 	if (rc == CP_ENOMEM)
 		snprintf(msg, msglen, "classifier: out of memory");
-	cp_free(exprs);
-	cp_free(flags);
-	cp_free(ids);
 	classifier_free(c);
 	return rc;
 }
@@ -212,7 +186,8 @@ cp_classify_session_new(const cp_classifier *c, cp_err *err)
 	}
 	s->c = c;
 	cp_reply_init(&s->reply);
-	if (c->db && hs_alloc_scratch(c->db, &s->scratch) != HS_SUCCESS) {
+	s->scratch = cp_match_scratch_new(c->matcher);
+	if (s->scratch == NULL) {
 		cp_err_set(err, CP_ENOMEM, "classifier: no scratch space");
 		cp_free(s);
 		return NULL;
@@ -225,7 +200,7 @@ cp_classify_session_free(cp_classify_session *s)
 {
 	if (s == NULL)
 		return;
-	hs_free_scratch(s->scratch);
+	cp_match_scratch_free(s->scratch);
 	cp_reply_clear(&s->reply);
 	cp_free(s);
 }
@@ -234,20 +209,6 @@ const cp_reply *
 cp_classify_session_reply(const cp_classify_session *s)
 {
 	return &s->reply;
-}
-
-static int
-on_match(unsigned id, unsigned long long from, unsigned long long to,
-    unsigned flags, void *ctx)
-{
-	cp_classify_session *s = ctx;
-
-	(void)from;
-	(void)to;
-	(void)flags;
-	if (s->nhits < MAX_HITS)
-		s->hits[s->nhits++] = id;
-	return 0;
 }
 
 /* Does one code prefix ("5.7", "5.7.1", "550", "5") admit this reply? */
@@ -434,10 +395,8 @@ cp_classify_parsed(cp_classify_session *s, const cp_reply *r,
 	if (!exact)
 		v->code_page = NULL; /* shown only when it is this very code */
 	v->reply_page = r->code ? s->c->reply_pages[r->code] : NULL;
-	s->nhits = 0;
-	if (s->c->db && r->text_len > 0)
-		hs_scan(s->c->db, r->text, (unsigned)r->text_len, 0,
-		    s->scratch, on_match, s);
+	s->nhits = cp_matcher_scan(s->c->matcher, s->scratch, r->text,
+	    r->text_len, s->hits, MAX_HITS);
 	rule = cls == CP_CLASS_SUCCESS ? NULL : best_rule(s, r, rcls);
 	if (rule != NULL) {
 		v->matched = rule;

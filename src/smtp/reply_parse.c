@@ -102,23 +102,26 @@ enh_at(const char *s, size_t n, size_t i, int *cls, int *sub, int *det)
 	return j - i;
 }
 
-static int
-lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c + 32 : c;
-}
-
-/* needle is lowercase ASCII. */
+/* needle is lowercase ASCII and starts with a non-letter or a letter. */
 static const char *
 find_ci(const char *s, size_t n, const char *needle)
 {
 	size_t m = strlen(needle);
 	int first = needle[0];
+	int upper = first >= 'a' && first <= 'z' ? first - 32 : first;
 
-	for (size_t i = 0; m <= n && i <= n - m; i++)
-		if (lower((unsigned char)s[i]) == first &&
-		    strncasecmp(s + i + 1, needle + 1, m - 1) == 0)
-			return s + i;
+	for (size_t i = 0; m <= n && i <= n - m; i++) {
+		const char *a = memchr(s + i, first, n - m + 1 - i);
+		const char *b = upper != first
+		    ? memchr(s + i, upper, n - m + 1 - i) : NULL;
+		const char *p = a == NULL ? b : b == NULL || a < b ? a : b;
+
+		if (p == NULL)
+			return NULL;
+		i = (size_t)(p - s);
+		if (strncasecmp(p + 1, needle + 1, m - 1) == 0)
+			return p;
+	}
 	return NULL;
 }
 
@@ -265,8 +268,8 @@ strip_inline_prefixes(cp_buf *b, size_t from, const char *code,
 	char *d = b->data;
 	int seen_dash = 0; /* an inlined "550-" makes a later "550 " a prefix */
 
-	if (d == NULL)
-		return;
+	if (d == NULL || memmem(d + from, b->len - from, code, 3) == NULL)
+		return; /* the common case: the code does not repeat */
 	while (i < b->len) {
 		int at_word = i == from || d[i - 1] == ' ';
 		size_t skip = 0;
@@ -401,6 +404,18 @@ parse_line(cp_reply *r, const char *s, size_t n, size_t msg_from,
 	return CP_OK;
 }
 
+/* Index of the next CR or LF at or after i, or n. */
+static size_t
+eol(const char *s, size_t n, size_t i)
+{
+	const char *lf = memchr(s + i, '\n', n - i);
+	const char *cr = memchr(s + i, '\r', (lf ? (size_t)(lf - s) : n) - i);
+
+	if (cr != NULL)
+		return (size_t)(cr - s);
+	return lf != NULL ? (size_t)(lf - s) : n;
+}
+
 static int
 parse_lines(cp_reply *r, const char *s, size_t n, cp_err *err)
 {
@@ -408,10 +423,8 @@ parse_lines(cp_reply *r, const char *s, size_t n, cp_err *err)
 	int rc;
 
 	while (i < n) {
-		size_t j = i, k;
+		size_t j = eol(s, n, i), k;
 
-		while (j < n && s[j] != '\r' && s[j] != '\n')
-			j++;
 		k = j;
 		while (i < k && is_space(s[i]))
 			i++;
