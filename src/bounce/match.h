@@ -16,6 +16,8 @@ typedef struct cp_match_scratch cp_match_scratch;
 /* Build from the generated tables; on failure NULL and msg says why. */
 cp_matcher *cp_matcher_new(char *msg, size_t msglen);
 void cp_matcher_free(cp_matcher *m);
+/* The compiled database as bytes (malloc'd, caller frees with free()). */
+int cp_matcher_serialize(const cp_matcher *m, char **bytes, size_t *len);
 
 cp_match_scratch *cp_match_scratch_new(const cp_matcher *m);
 void cp_match_scratch_free(cp_match_scratch *s);
