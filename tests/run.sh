@@ -34,7 +34,7 @@ record() { # name, status, log
 
 run_unit() { # build dir, label
   local log="$logdir/unit.log" line p f
-  "$1/tests/cp-unit" >"$log" 2>&1
+  CP_TEST_DATA="$root/tests/data" "$1/tests/cp-unit" >"$log" 2>&1
   grep -E '^(ok  |FAIL) ' "$log" | sed "s/^/[$2] /"
   grep -B30 '^FAIL ' "$log" | grep -v '^ok  ' | sed 's/^/     /' || true
   line=$(grep -E '^unit: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
