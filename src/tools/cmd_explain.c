@@ -25,7 +25,7 @@ explain_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: coldpost explain [--json] [--host MX] REPLY...\n"
-	    "       coldpost explain [--json] CODE | RECEIVER | CAUSE | LIST\n"
+	    "       coldpost explain [--json] CODE | RECEIVER | CAUSE | BLOCKLIST\n"
 	    "       coldpost explain --list [--json]\n"
 	    "       coldpost explain --batch FILE|- [--host MX]\n\n"
 	    "Explains an SMTP reply: what it means, which receiver sent it, "
