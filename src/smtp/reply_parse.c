@@ -240,19 +240,36 @@ add_text(cp_buf *b, const char *s, size_t n)
 		return CP_ETOOBIG;
 	d = b->data;
 	w = b->len;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+	for (size_t i = 0; i < n;) {
+		size_t run = i;
 
-		if (c <= 0x20 || c == 0x7f) {
-			if (w > 0 && d[w - 1] != ' ')
-				d[w++] = ' ';
-		} else {
-			d[w++] = (char)c;
-		}
+		/* a run of ordinary bytes is copied whole */
+		while (run < n && (unsigned char)s[run] > 0x20 &&
+		    (unsigned char)s[run] != 0x7f)
+			run++;
+		memcpy(d + w, s + i, run - i);
+		w += run - i;
+		if (run < n && w > 0 && d[w - 1] != ' ')
+			d[w++] = ' ';
+		i = run + 1;
 	}
 	b->len = w;
 	d[w] = '\0';
 	return CP_OK;
+}
+
+/* Does the 3-digit code occur in s? (memmem is slow on 3-byte needles.) */
+static int
+has_code_again(const char *s, size_t n, const char *code)
+{
+	const char *p = s, *end = s + n;
+
+	while (end - p >= 3 && (p = memchr(p, code[0], (size_t)(end - p - 2))))
+		if (p[1] == code[1] && p[2] == code[2])
+			return 1;
+		else
+			p++;
+	return 0;
 }
 
 /*
@@ -268,7 +285,7 @@ strip_inline_prefixes(cp_buf *b, size_t from, const char *code,
 	char *d = b->data;
 	int seen_dash = 0; /* an inlined "550-" makes a later "550 " a prefix */
 
-	if (d == NULL || memmem(d + from, b->len - from, code, 3) == NULL)
+	if (d == NULL || !has_code_again(d + from, b->len - from, code))
 		return; /* the common case: the code does not repeat */
 	while (i < b->len) {
 		int at_word = i == from || d[i - 1] == ' ';
@@ -323,15 +340,20 @@ take_enh(cp_reply *r, const char *s, size_t n, int want_cls)
 	return len;
 }
 
-/* Search the message for an enhanced code whose class fits the reply. */
+/*
+ * Search the message for an enhanced code whose class fits the reply: find
+ * each '.', and see whether a code starts just before it.
+ */
 static void
 find_enh_anywhere(cp_reply *r, const char *s, size_t n)
 {
+	const char *p = s + 1, *end = s + n;
 	int cls, sub, det;
 
-	for (size_t i = 0; i + 5 <= n; i++) {
-		size_t len;
+	while (p < end && (p = memchr(p, '.', (size_t)(end - p))) != NULL) {
+		size_t i = (size_t)(p - s) - 1, len;
 
+		p++;
 		if (s[i] != '2' && s[i] != '4' && s[i] != '5')
 			continue;
 		len = enh_at(s, n, i, &cls, &sub, &det);
