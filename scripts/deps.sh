@@ -9,9 +9,12 @@
 set -euo pipefail
 
 run_pkgs=(gcc make meson ninja-build pkg-config python3
-          libhyperscan-dev libjansson-dev)
-test_pkgs=(clang libclang-rt-14-dev llvm)
-bench_pkgs=(libsisimai-perl)
+          libhyperscan-dev libjansson-dev libc-ares-dev libpsl-dev publicsuffix
+          libsqlite3-dev libsodium-dev libinih-dev libssl-dev libidn2-dev)
+test_pkgs=(clang libclang-rt-14-dev llvm knot knot-dnsutils jq
+           swaks libnet-ssleay-perl libio-socket-ssl-perl
+           python3-dkim opendkim-tools libopendkim-dev openssl)
+bench_pkgs=(libsisimai-perl libspf2-dev python3-spf)
 
 case "${1:-}" in
   run)   want=("${run_pkgs[@]}") ;;

@@ -4,11 +4,19 @@
  * Implementations (dns_fake.c, dns_cares.c) fill a cp_dns_answer; this
  * file owns its memory rules: every string in an answer is a private copy,
  * freed by cp_dns_answer_free.
+ *
+ * It also holds the generic half of the asynchronous API: name checks,
+ * the queue of answers waiting for delivery (so callbacks run only from
+ * cp_dns_process, never from inside cp_dns_query_async), and, for
+ * resolvers without an asynchronous side (the fake), lookups run at once
+ * and delivered on the next cp_dns_process.
  */
 #include <arpa/inet.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "coldpost/alloc.h"
 #include "dns/dns_int.h"
@@ -40,6 +48,28 @@ cp_dns_type_name(int type)
 	case CP_DNS_SPF: return "SPF";
 	default: return "?";
 	}
+}
+
+int
+cp_dns_type_from_name(const char *s)
+{
+	static const int types[] = { CP_DNS_A, CP_DNS_NS, CP_DNS_CNAME,
+		CP_DNS_SOA, CP_DNS_PTR, CP_DNS_MX, CP_DNS_TXT, CP_DNS_AAAA,
+		CP_DNS_SPF };
+	unsigned long v = 0;
+
+	for (size_t i = 0; i < CP_NELEM(types); i++)
+		if (strcasecmp(s, cp_dns_type_name(types[i])) == 0)
+			return types[i];
+	/* RFC 3597 5: TYPEnnn */
+	if (strncasecmp(s, "TYPE", 4) != 0 || s[4] == '\0' || strlen(s) > 9)
+		return 0;
+	for (const char *p = s + 4; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return 0;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	return v >= 1 && v <= 65535 ? (int)v : 0;
 }
 
 char *
@@ -156,6 +186,27 @@ dns_answer_set_why(cp_dns_answer *a, const char *fmt, ...)
 	return a->why ? CP_OK : CP_ENOMEM;
 }
 
+cp_dns_answer *
+cp_dns_answer_dup(const cp_dns_answer *a)
+{
+	cp_dns_answer *d = dns_answer_new(a->name, a->type);
+
+	if (d == NULL)
+		return NULL;
+	for (size_t i = 0; i < a->n; i++)
+		if (dns_answer_add(d, &a->rr[i]) != CP_OK) {
+			cp_dns_answer_free(d);
+			return NULL;
+		}
+	d->status = a->status;
+	d->ttl = a->ttl;
+	if (a->why != NULL && (d->why = cp_strdup(a->why)) == NULL) {
+		cp_dns_answer_free(d);
+		return NULL;
+	}
+	return d;
+}
+
 void
 cp_dns_answer_free(cp_dns_answer *a)
 {
@@ -196,12 +247,192 @@ cp_dns_query(cp_dns *d, const char *name, int type, cp_dns_answer **out,
 	return CP_OK;
 }
 
+int
+cp_dns_answer_parse(const unsigned char *msg, size_t len, const char *name,
+    int type, cp_dns_answer **out, cp_err *err)
+{
+	char *norm = NULL, *next = NULL;
+	cp_dns_answer *a;
+	uint32_t chain_ttl;
+	int rc;
+
+	*out = NULL;
+	if (name != NULL && (norm = dns_name_norm(name)) == NULL)
+		return cp_err_set(err, CP_EINVAL, "dns: malformed name '%s'",
+		    name);
+	/* name NULL: dns_msg_parse replaces name and type by the question */
+	a = dns_answer_new(norm ? norm : "", type);
+	cp_free(norm);
+	if (a == NULL)
+		return cp_err_set(err, CP_ENOMEM, "dns: out of memory");
+	if (name == NULL) {
+		cp_free(a->name);
+		a->name = NULL;
+	}
+	rc = dns_msg_parse(msg, len, a, &next, &chain_ttl, err);
+	cp_free(next);
+	if (rc != CP_OK) {
+		cp_dns_answer_free(a);
+		return rc;
+	}
+	*out = a;
+	return CP_OK;
+}
+
+/* Deliver every answer queued before this call; ones queued by the
+ * callbacks themselves wait for the next call (no endless loop when a
+ * callback asks again for a cached name). */
+static void
+dns_ready_drain(cp_dns *d)
+{
+	dns_ready *r = d->ready_head;
+
+	d->ready_head = d->ready_tail = NULL;
+	d->nready = 0;
+	while (r != NULL) {
+		dns_ready *next = r->next;
+		cp_dns_cb cb = r->cb;
+		void *arg = r->arg;
+		cp_dns_answer *a = r->answer;
+
+		cp_free(r);
+		cb(a, arg);
+		r = next;
+	}
+}
+
+void
+dns_ready_push(cp_dns *d, dns_ready *r, cp_dns_answer *a)
+{
+	r->answer = a;
+	r->next = NULL;
+	if (d->ready_tail != NULL)
+		d->ready_tail->next = r;
+	else
+		d->ready_head = r;
+	d->ready_tail = r;
+	d->nready++;
+}
+
+int
+cp_dns_query_async(cp_dns *d, const char *name, int type, cp_dns_cb cb,
+    void *arg, cp_err *err)
+{
+	char *norm = dns_name_norm(name);
+	dns_ready *r;
+	int rc;
+
+	CP_ASSERT(cb != NULL);
+	if (d->closing) {
+		cp_free(norm);
+		return cp_err_set(err, CP_EINVAL,
+		    "dns: resolver is being freed");
+	}
+	if (norm == NULL)
+		return cp_err_set(err, CP_EINVAL, "dns: malformed name '%s'",
+		    name);
+	r = cp_calloc(1, sizeof(*r));
+	if (r == NULL) {
+		cp_free(norm);
+		return cp_err_set(err, CP_ENOMEM, "dns: out of memory");
+	}
+	r->cb = cb;
+	r->arg = arg;
+	if (d->ops->submit != NULL) {
+		rc = d->ops->submit(d, norm, type, r, err);
+	} else {
+		cp_dns_answer *a = dns_answer_new(norm, type);
+
+		rc = a ? d->ops->query(d, norm, type, a, err)
+		       : cp_err_set(err, CP_ENOMEM, "dns: out of memory");
+		if (rc == CP_OK)
+			dns_ready_push(d, r, a);
+		else
+			cp_dns_answer_free(a);
+	}
+	if (rc != CP_OK)
+		cp_free(r);
+	cp_free(norm);
+	return rc;
+}
+
+size_t
+cp_dns_pollfds(cp_dns *d, struct pollfd *fds, size_t max)
+{
+	return d->ops->pollfds ? d->ops->pollfds(d, fds, max) : 0;
+}
+
+int
+cp_dns_timeout_ms(cp_dns *d)
+{
+	if (d->nready > 0)
+		return 0;
+	return d->ops->timeout_ms ? d->ops->timeout_ms(d) : -1;
+}
+
+void
+cp_dns_process_fd(cp_dns *d, int read_fd, int write_fd)
+{
+	if (d->ops->process_fd)
+		d->ops->process_fd(d, read_fd, write_fd);
+	dns_ready_drain(d);
+}
+
+void
+cp_dns_process(cp_dns *d, const struct pollfd *fds, size_t n)
+{
+	if (d->ops->process_fd) {
+		for (size_t i = 0; i < n; i++) {
+			short ev = fds[i].revents;
+
+			if (ev == 0)
+				continue;
+			d->ops->process_fd(d,
+			    ev & (POLLIN | POLLERR | POLLHUP) ? fds[i].fd : -1,
+			    ev & POLLOUT ? fds[i].fd : -1);
+		}
+		d->ops->process_fd(d, -1, -1); /* timeouts */
+	}
+	dns_ready_drain(d);
+}
+
+void
+cp_dns_set_sock_cb(cp_dns *d, cp_dns_sock_cb cb, void *arg)
+{
+	if (d->ops->set_sock_cb)
+		d->ops->set_sock_cb(d, cb, arg);
+}
+
+size_t
+cp_dns_pending(const cp_dns *d)
+{
+	return d->nready + (d->ops->pending ? d->ops->pending(d) : 0);
+}
+
+void
+cp_dns_set_clock(cp_dns *d, uint64_t (*now_ms)(void *arg), void *arg)
+{
+	if (d->ops->set_clock)
+		d->ops->set_clock(d, now_ms, arg);
+}
+
+void
+cp_dns_get_stats(const cp_dns *d, cp_dns_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (d->ops->stats)
+		d->ops->stats(d, st);
+}
+
 void
 cp_dns_free(cp_dns *d)
 {
 	if (d == NULL)
 		return;
+	/* the implementation cancels what is under way into the queue */
+	d->closing = 1;
 	d->ops->free(d);
+	dns_ready_drain(d);
 	cp_free(d);
 }
 

@@ -114,7 +114,11 @@ fake_query(cp_dns *d, const char *name, int type, cp_dns_answer *out,
 	    name);
 }
 
-static const cp_dns_ops fake_ops = { "fake", fake_query, fake_free };
+static const cp_dns_ops fake_ops = {
+	.name = "fake",
+	.query = fake_query,
+	.free = fake_free,
+};
 
 cp_dns *
 cp_dns_new_fake(void)

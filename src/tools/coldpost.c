@@ -16,6 +16,16 @@
 static const cp_cmd commands[] = {
 	{ "explain", "what an SMTP reply means, who sent it, how to fix it",
 	    cmd_explain },
+	{ "dns", "look a name up through coldpost's resolver (debugging)",
+	    cmd_dns },
+	{ "spf", "evaluate SPF for an IP and a sender, and say why", cmd_spf },
+	{ "dmarc", "evaluate DMARC for SPF and DKIM outcomes", cmd_dmarc },
+	{ "config", "show or check the server configuration", cmd_config },
+	{ "dkim", "DKIM keys, signing and verifying", cmd_dkim },
+	{ "auth", "SPF, DKIM and DMARC of a message: Authentication-Results",
+	    cmd_auth },
+	{ "check", "deliverability test of a sending domain's DNS set-up",
+	    cmd_check },
 };
 
 static void

@@ -21,6 +21,13 @@ typedef struct cp_cmd {
 } cp_cmd;
 
 int cmd_explain(int argc, char **argv);
+int cmd_dns(int argc, char **argv);
+int cmd_spf(int argc, char **argv);
+int cmd_dmarc(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_dkim(int argc, char **argv);
+int cmd_auth(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 /* Print text wrapped at width, each line indented by indent spaces. */
 void out_wrap(FILE *f, const char *text, int indent, int width);
