@@ -241,7 +241,6 @@ cmd_auth(int argc, char **argv)
 	int json = 0, c, rc = CP_EXIT_OK, have_from = 0;
 	long long timeout = 0, now = 0, n;
 	unsigned draw = 0;
-	cp_dns_config cfg = { 0 };
 	cp_err err = { 0 };
 	cp_dns *d = NULL;
 	cp_psl *psl = NULL;
@@ -327,31 +326,11 @@ cmd_auth(int argc, char **argv)
 		fprintf(stderr, "coldpost auth: %s\n", err.msg);
 		return err.code == CP_ENOMEM ? CP_EXIT_SYS : CP_EXIT_FAIL;
 	}
-	if (nzones > 0) {
-		d = cp_dns_new_fake();
-		if (d == NULL) {
-			fprintf(stderr, "coldpost auth: out of memory\n");
-			cp_psl_free(psl);
-			return CP_EXIT_SYS;
-		}
-		for (size_t i = 0; i < nzones; i++)
-			if (cp_dns_fake_load(d, zones[i], &err) != CP_OK) {
-				fprintf(stderr, "coldpost auth: %s\n", err.msg);
-				cp_dns_free(d);
-				cp_psl_free(psl);
-				return err.code == CP_ENOMEM ? CP_EXIT_SYS
-							     : CP_EXIT_FAIL;
-			}
-	} else {
-		cfg.servers = servers;
-		cfg.timeout_ms = (int)timeout;
-		d = cp_dns_new_cares(&cfg, &err);
-		if (d == NULL) {
-			fprintf(stderr, "coldpost auth: resolver: %s\n", err.msg);
-			cp_psl_free(psl);
-			return err.code == CP_EINVAL ? CP_EXIT_USAGE
-						     : CP_EXIT_SYS;
-		}
+	d = tools_open_resolver("auth", servers, zones, nzones, timeout,
+	    CP_EXIT_FAIL, &rc);
+	if (d == NULL) {
+		cp_psl_free(psl);
+		return rc;
 	}
 	o.dns = d;
 	o.psl = psl;

@@ -196,7 +196,6 @@ cmd_check(int argc, char **argv)
 	char *end;
 	cp_check_opts o = { 0 };
 	cp_check_report *r = NULL;
-	cp_dns_config cfg = { 0 };
 	cp_err err = { 0 };
 	cp_psl *psl;
 	cp_dns *d;
@@ -275,31 +274,11 @@ cmd_check(int argc, char **argv)
 		fprintf(stderr, "coldpost check: %s\n", err.msg);
 		return err.code == CP_ENOMEM ? CP_EXIT_SYS : CP_EXIT_USAGE;
 	}
-	if (nzones > 0) {
-		d = cp_dns_new_fake();
-		if (d == NULL) {
-			fprintf(stderr, "coldpost check: out of memory\n");
-			cp_psl_free(psl);
-			return CP_EXIT_SYS;
-		}
-		for (size_t i = 0; i < nzones; i++)
-			if (cp_dns_fake_load(d, zones[i], &err) != CP_OK) {
-				fprintf(stderr, "coldpost check: %s\n", err.msg);
-				cp_dns_free(d);
-				cp_psl_free(psl);
-				return err.code == CP_ENOMEM ? CP_EXIT_SYS
-							     : CP_EXIT_USAGE;
-			}
-	} else {
-		cfg.servers = servers;
-		cfg.timeout_ms = (int)timeout;
-		d = cp_dns_new_cares(&cfg, &err);
-		if (d == NULL) {
-			fprintf(stderr, "coldpost check: resolver: %s\n", err.msg);
-			cp_psl_free(psl);
-			return err.code == CP_EINVAL ? CP_EXIT_USAGE
-						     : CP_EXIT_SYS;
-		}
+	d = tools_open_resolver("check", servers, zones, nzones, timeout,
+	    CP_EXIT_USAGE, &rc);
+	if (d == NULL) {
+		cp_psl_free(psl);
+		return rc;
 	}
 	o.dns = d;
 	o.psl = psl;

@@ -459,7 +459,6 @@ dkim_verify(int argc, char **argv)
 	size_t nzones = 0, n;
 	int json = 0, c, rc = CP_EXIT_OK;
 	long long timeout = 0, now = 0;
-	cp_dns_config cfg = { 0 };
 	cp_dkim_verify_opts vo = { 0 };
 	cp_dkim_verifier *v = NULL;
 	cp_dkim_status st;
@@ -513,31 +512,10 @@ dkim_verify(int argc, char **argv)
 		    err.msg);
 		return CP_EXIT_USAGE;
 	}
-	if (nzones > 0) {
-		d = cp_dns_new_fake();
-		if (d == NULL) {
-			fprintf(stderr, "coldpost dkim: out of memory\n");
-			return CP_EXIT_SYS;
-		}
-		for (size_t i = 0; i < nzones; i++)
-			if (cp_dns_fake_load(d, zones[i], &err) != CP_OK) {
-				fprintf(stderr, "coldpost dkim verify: %s\n",
-				    err.msg);
-				cp_dns_free(d);
-				return err.code == CP_ENOMEM ? CP_EXIT_SYS
-							     : CP_EXIT_FAIL;
-			}
-	} else {
-		cfg.servers = servers;
-		cfg.timeout_ms = (int)timeout;
-		d = cp_dns_new_cares(&cfg, &err);
-		if (d == NULL) {
-			fprintf(stderr, "coldpost dkim verify: resolver: %s\n",
-			    err.msg);
-			return err.code == CP_EINVAL ? CP_EXIT_USAGE
-						     : CP_EXIT_SYS;
-		}
-	}
+	d = tools_open_resolver("dkim verify", servers, zones, nzones, timeout,
+	    CP_EXIT_FAIL, &rc);
+	if (d == NULL)
+		return rc;
 	vo.dns = d;
 	vo.now = now;
 	if (cp_dkim_verifier_new(&vo, &v, &err) != CP_OK) {

@@ -277,42 +277,6 @@ print_human(const cp_dmarc_verdict *v, const char *authres)
 		printf("\n%s\n", authres);
 }
 
-static cp_dns *
-open_resolver(const char *servers, const char **zones, size_t nzones,
-    long timeout, int *exit_code)
-{
-	cp_dns_config cfg = { 0 };
-	cp_err err = { 0 };
-	cp_dns *d;
-
-	if (nzones == 0) {
-		cfg.servers = servers;
-		cfg.timeout_ms = (int)timeout;
-		d = cp_dns_new_cares(&cfg, &err);
-		if (d == NULL) {
-			fprintf(stderr, "coldpost dmarc: resolver: %s\n", err.msg);
-			*exit_code = err.code == CP_EINVAL ? CP_EXIT_USAGE
-							   : CP_EXIT_SYS;
-		}
-		return d;
-	}
-	d = cp_dns_new_fake();
-	if (d == NULL) {
-		fprintf(stderr, "coldpost dmarc: out of memory\n");
-		*exit_code = CP_EXIT_SYS;
-		return NULL;
-	}
-	for (size_t i = 0; i < nzones; i++)
-		if (cp_dns_fake_load(d, zones[i], &err) != CP_OK) {
-			fprintf(stderr, "coldpost dmarc: %s\n", err.msg);
-			cp_dns_free(d);
-			*exit_code = err.code == CP_ENOMEM ? CP_EXIT_SYS
-							   : CP_EXIT_FAIL;
-			return NULL;
-		}
-	return d;
-}
-
 static unsigned
 fixed_draw(void *arg)
 {
@@ -463,7 +427,8 @@ cmd_dmarc(int argc, char **argv)
 		fprintf(stderr, "coldpost dmarc: %s\n", err.msg);
 		return err.code == CP_ENOMEM ? CP_EXIT_SYS : CP_EXIT_FAIL;
 	}
-	d = open_resolver(servers, zones, nzones, timeout, &rc);
+	d = tools_open_resolver("dmarc", servers, zones, nzones, timeout,
+	    CP_EXIT_FAIL, &rc);
 	if (d == NULL) {
 		cp_psl_free(psl);
 		return rc;

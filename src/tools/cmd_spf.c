@@ -135,7 +135,6 @@ cmd_spf(int argc, char **argv)
 	size_t nzones = 0;
 	int json = 0, c, rc, sender_set = 0;
 	int64_t now = 0, timeout = 0;
-	cp_dns_config cfg = { 0 };
 	cp_err err = { 0 };
 	cp_spf_result res = { 0 };
 	cp_dns *d;
@@ -199,29 +198,10 @@ cmd_spf(int argc, char **argv)
 		fprintf(stderr, "coldpost spf: --dns-server: %s\n", err.msg);
 		return CP_EXIT_USAGE;
 	}
-	if (nzones > 0) {
-		d = cp_dns_new_fake();
-		if (d == NULL) {
-			fprintf(stderr, "coldpost spf: out of memory\n");
-			return CP_EXIT_SYS;
-		}
-		for (size_t i = 0; i < nzones; i++)
-			if (cp_dns_fake_load(d, zones[i], &err) != CP_OK) {
-				fprintf(stderr, "coldpost spf: %s\n", err.msg);
-				cp_dns_free(d);
-				return err.code == CP_ENOMEM ? CP_EXIT_SYS
-							     : CP_EXIT_FAIL;
-			}
-	} else {
-		cfg.servers = servers;
-		cfg.timeout_ms = (int)timeout;
-		d = cp_dns_new_cares(&cfg, &err);
-		if (d == NULL) {
-			fprintf(stderr, "coldpost spf: resolver: %s\n", err.msg);
-			return err.code == CP_EINVAL ? CP_EXIT_USAGE
-						     : CP_EXIT_SYS;
-		}
-	}
+	d = tools_open_resolver("spf", servers, zones, nzones, timeout,
+	    CP_EXIT_FAIL, &rc);
+	if (d == NULL)
+		return rc;
 	spf = cp_spf_new(d, &err);
 	if (spf == NULL || cp_spf_set_receiver(spf, receiver, &err) != CP_OK) {
 		fprintf(stderr, "coldpost spf: %s\n", err.msg);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coldpost/dns.h"
 #include "tools.h"
 
 void
@@ -95,4 +96,41 @@ int
 out_is_help(const char *arg)
 {
 	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+cp_dns *
+tools_open_resolver(const char *cmd, const char *servers,
+    const char *const *zones, size_t nzones, long timeout_ms, int bad_zone_exit,
+    int *exit_code)
+{
+	cp_dns_config cfg = { 0 };
+	cp_err err = { 0 };
+	cp_dns *d;
+
+	if (nzones == 0) {
+		cfg.servers = servers;
+		cfg.timeout_ms = (int)timeout_ms;
+		d = cp_dns_new_cares(&cfg, &err);
+		if (d == NULL) {
+			fprintf(stderr, "coldpost %s: resolver: %s\n", cmd, err.msg);
+			*exit_code = err.code == CP_EINVAL ? CP_EXIT_USAGE
+							   : CP_EXIT_SYS;
+		}
+		return d;
+	}
+	d = cp_dns_new_fake();
+	if (d == NULL) {
+		fprintf(stderr, "coldpost %s: out of memory\n", cmd);
+		*exit_code = CP_EXIT_SYS;
+		return NULL;
+	}
+	for (size_t i = 0; i < nzones; i++)
+		if (cp_dns_fake_load(d, zones[i], &err) != CP_OK) {
+			fprintf(stderr, "coldpost %s: %s\n", cmd, err.msg);
+			cp_dns_free(d);
+			*exit_code = err.code == CP_ENOMEM ? CP_EXIT_SYS
+							   : bad_zone_exit;
+			return NULL;
+		}
+	return d;
 }

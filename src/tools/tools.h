@@ -37,6 +37,16 @@ void out_json_line(FILE *f, json_t *v);
 void out_json_pretty(FILE *f, json_t *v);
 /* json_string that tolerates NULL (-> null) and invalid UTF-8 (-> escaped). */
 json_t *out_jstr(const char *s);
+/*
+ * The resolver a command asked for: the fake one loaded with the --zone
+ * files when there are any, else c-ares (--dns-server servers, or
+ * resolv.conf). On failure NULL, a message on stderr naming cmd, and
+ * *exit_code set (bad_zone_exit for a zone file that does not load).
+ */
+struct cp_dns;
+struct cp_dns *tools_open_resolver(const char *cmd, const char *servers,
+    const char *const *zones, size_t nzones, long timeout_ms,
+    int bad_zone_exit, int *exit_code);
 /* Is this argument "--help" or "-h"? */
 int out_is_help(const char *arg);
 
