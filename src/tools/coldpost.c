@@ -26,6 +26,14 @@ static const cp_cmd commands[] = {
 	    cmd_auth },
 	{ "check", "deliverability test of a sending domain's DNS set-up",
 	    cmd_check },
+	{ "tenant", "tenants: add, list, show, rm", cmd_tenant },
+	{ "pool", "a tenant's source IPs and EHLO names", cmd_pool },
+	{ "domain", "sending domains and their DKIM keys", cmd_domain },
+	{ "mailbox", "submission logins: add, list, show, rm, passwd",
+	    cmd_mailbox },
+	{ "queue", "the queue: list, show, retry, hold, release, delete",
+	    cmd_queue },
+	{ "status", "queue by state, recent attempts by cause", cmd_status },
 };
 
 static void

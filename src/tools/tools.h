@@ -28,6 +28,12 @@ int cmd_config(int argc, char **argv);
 int cmd_dkim(int argc, char **argv);
 int cmd_auth(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_tenant(int argc, char **argv);
+int cmd_pool(int argc, char **argv);
+int cmd_domain(int argc, char **argv);
+int cmd_mailbox(int argc, char **argv);
+int cmd_queue(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* Print text wrapped at width, each line indented by indent spaces. */
 void out_wrap(FILE *f, const char *text, int indent, int width);
