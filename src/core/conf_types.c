@@ -496,6 +496,34 @@ count_item(void *ctx, size_t i, const char *p, size_t len, cp_err *err)
 	return CP_OK;
 }
 
+/*
+ * The shape every list type shares: count the items, allocate, fill with
+ * fn. On success *out is a new array of n elements of elem bytes (the
+ * caller frees the old one); on failure nothing is allocated.
+ */
+static int
+parse_list(const char *s, size_t elem, item_fn fn, void **out, size_t *n,
+    cp_err *err)
+{
+	void *v;
+	int rc;
+
+	*n = 0;
+	rc = split_list(s, NULL, count_item, n, err);
+	if (rc != CP_OK)
+		return rc;
+	v = cp_calloc(*n ? *n : 1, elem);
+	if (v == NULL)
+		return cp_err_set(err, CP_ENOMEM, "out of memory");
+	rc = split_list(s, v, fn, n, err);
+	if (rc != CP_OK) {
+		cp_free(v);
+		return rc;
+	}
+	*out = v;
+	return CP_OK;
+}
+
 static int
 addr_item(void *ctx, size_t i, const char *p, size_t len, cp_err *err)
 {
@@ -516,20 +544,12 @@ addr_item(void *ctx, size_t i, const char *p, size_t len, cp_err *err)
 int
 cp_conf_parse_addrs(const char *s, cp_conf_addrs *out, cp_err *err)
 {
+	void *v = NULL;
 	size_t n = 0;
-	cp_conf_addr *v;
-	int rc = split_list(s, NULL, count_item, &n, err);
+	int rc = parse_list(s, sizeof(cp_conf_addr), addr_item, &v, &n, err);
 
 	if (rc != CP_OK)
 		return rc;
-	v = cp_calloc(n ? n : 1, sizeof(*v));
-	if (v == NULL)
-		return cp_err_set(err, CP_ENOMEM, "out of memory");
-	rc = split_list(s, v, addr_item, &n, err);
-	if (rc != CP_OK) {
-		cp_free(v);
-		return rc;
-	}
 	cp_free(out->v);
 	out->v = v;
 	out->n = n;
@@ -556,20 +576,12 @@ cidr_item(void *ctx, size_t i, const char *p, size_t len, cp_err *err)
 int
 cp_conf_parse_cidrs(const char *s, cp_conf_cidrs *out, cp_err *err)
 {
+	void *v = NULL;
 	size_t n = 0;
-	cp_conf_cidr *v;
-	int rc = split_list(s, NULL, count_item, &n, err);
+	int rc = parse_list(s, sizeof(cp_conf_cidr), cidr_item, &v, &n, err);
 
 	if (rc != CP_OK)
 		return rc;
-	v = cp_calloc(n ? n : 1, sizeof(*v));
-	if (v == NULL)
-		return cp_err_set(err, CP_ENOMEM, "out of memory");
-	rc = split_list(s, v, cidr_item, &n, err);
-	if (rc != CP_OK) {
-		cp_free(v);
-		return rc;
-	}
 	cp_free(out->v);
 	out->v = v;
 	out->n = n;
@@ -611,20 +623,12 @@ duration_item(void *ctx, size_t i, const char *p, size_t len, cp_err *err)
 int
 cp_conf_parse_durations(const char *s, cp_conf_durations *out, cp_err *err)
 {
+	void *v = NULL;
 	size_t n = 0;
-	int64_t *v;
-	int rc = split_list(s, NULL, count_item, &n, err);
+	int rc = parse_list(s, sizeof(int64_t), duration_item, &v, &n, err);
 
 	if (rc != CP_OK)
 		return rc;
-	v = cp_calloc(n ? n : 1, sizeof(*v));
-	if (v == NULL)
-		return cp_err_set(err, CP_ENOMEM, "out of memory");
-	rc = split_list(s, v, duration_item, &n, err);
-	if (rc != CP_OK) {
-		cp_free(v);
-		return rc;
-	}
 	cp_free(out->v);
 	out->v = v;
 	out->n = n;
