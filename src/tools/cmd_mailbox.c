@@ -264,18 +264,7 @@ domain_list(mopts *o, cp_store *st)
 		c.a = json_array();
 	rc = cp_store_list_domains(st, tid, model_show_domain_cb, &c, &err);
 	model_names_free(&nm);
-	if (rc != CP_OK) {
-		tbl_free(&t);
-		json_decref(c.a);
-		return model_fail(o, rc, &err);
-	}
-	if (o->json) {
-		model_json_done(c.a);
-		tbl_free(&t);
-	} else {
-		tbl_print(&t, "no domains");
-	}
-	return CP_EXIT_OK;
+	return model_list_end(o, rc, &err, c.a, &t, "no domains");
 }
 
 static int
@@ -513,18 +502,7 @@ mailbox_list(mopts *o, cp_store *st)
 		c.a = json_array();
 	rc = cp_store_list_mailboxes(st, tid, model_show_mailbox_cb, &c, &err);
 	model_names_free(&nm);
-	if (rc != CP_OK) {
-		tbl_free(&t);
-		json_decref(c.a);
-		return model_fail(o, rc, &err);
-	}
-	if (o->json) {
-		model_json_done(c.a);
-		tbl_free(&t);
-	} else {
-		tbl_print(&t, "no mailboxes");
-	}
-	return CP_EXIT_OK;
+	return model_list_end(o, rc, &err, c.a, &t, "no mailboxes");
 }
 
 static int

@@ -569,3 +569,21 @@ model_show_mailbox_cb(void *arg, const cp_mailbox *m)
 	}
 	return 0;
 }
+
+int
+model_list_end(const mopts *o, int rc, const cp_err *err, json_t *a, tbl *t,
+    const char *empty)
+{
+	if (rc != CP_OK) {
+		tbl_free(t);
+		json_decref(a);
+		return model_fail(o, rc, err);
+	}
+	if (o->json) {
+		model_json_done(a);
+		tbl_free(t);
+	} else {
+		tbl_print(t, empty);
+	}
+	return CP_EXIT_OK;
+}

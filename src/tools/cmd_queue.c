@@ -149,17 +149,9 @@ queue_list(mopts *o, cp_store *st)
 	if (o->json)
 		c.a = json_array();
 	rc = cp_store_list_queue(st, &f, queue_cb, &c, &err);
-	if (rc != CP_OK) {
-		tbl_free(&t);
-		json_decref(c.a);
-		return model_fail(o, rc, &err);
-	}
-	if (o->json) {
-		model_json_done(c.a);
-		tbl_free(&t);
-	} else {
-		tbl_print(&t, "the queue is empty");
-	}
+	rc = model_list_end(o, rc, &err, c.a, &t, "the queue is empty");
+	if (rc != CP_EXIT_OK)
+		return rc;
 	if (f.limit > 0 && c.n == f.limit)
 		fprintf(stderr, "(first %zu recipients; --limit N shows more, "
 		    "--limit 0 all)\n", c.n);

@@ -363,18 +363,7 @@ pool_list(mopts *o, cp_store *st)
 		c.a = json_array();
 	rc = cp_store_list_pools(st, tid, model_show_pool_cb, &c, &err);
 	model_names_free(&nm);
-	if (rc != CP_OK) {
-		tbl_free(&t);
-		json_decref(c.a);
-		return model_fail(o, rc, &err);
-	}
-	if (o->json) {
-		model_json_done(c.a);
-		tbl_free(&t);
-	} else {
-		tbl_print(&t, "no IPs");
-	}
-	return CP_EXIT_OK;
+	return model_list_end(o, rc, &err, c.a, &t, "no IPs");
 }
 
 static int

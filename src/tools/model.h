@@ -94,6 +94,13 @@ const char *model_fmt_time(int64_t t, char buf[32]);
 const char *model_fmt_cap(int64_t cap, char buf[32]);
 void model_field(const char *name, const char *value);
 void model_json_done(json_t *v);
+/*
+ * Finish a listing: on a store error free both outputs and fail; else
+ * print the JSON array (--json) or the table (empty: the line shown when
+ * it has no rows). Takes ownership of a and t.
+ */
+int model_list_end(const mopts *o, int rc, const cp_err *err, json_t *a,
+    tbl *t, const char *empty);
 int64_t model_now(void);
 const char *model_names_get(const model_names *nm, int64_t id);
 void model_names_free(model_names *nm);
