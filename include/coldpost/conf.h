@@ -216,6 +216,11 @@ typedef struct cp_conf {
 		int64_t daily_cap; /* 0 = no cap */
 		int cap_action;	   /* CP_CONF_CAP_* */
 	} mailbox;
+	struct {
+		char *tiers;	       /* "FROM:CENTS,...", see coldpost/cost.h */
+		int64_t minimum_cents; /* monthly minimum */
+		char *currency;	       /* ISO 4217 code, "USD" */
+	} cost;
 } cp_conf;
 
 /* One row of the key table. */

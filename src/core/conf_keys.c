@@ -18,8 +18,10 @@
  */
 #include <ctype.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "coldpost/cost.h"
 #include "core/conf_int.h"
 
 #define SEC(x) ((int64_t)(x) * 1000)
@@ -126,6 +128,32 @@ check_verp_prefix(const char *v)
 		if (!isalnum((unsigned char)*p) && !strchr("._-", *p))
 			return "may hold only letters, digits, '.', '_' and '-'";
 	return NULL;
+}
+
+/* A price tier list (coldpost/cost.h); the message names the bad item.
+   The buffer is static: the config is loaded on one thread (conf.h). */
+static const char *
+check_cost_tiers(const char *v)
+{
+	static char why[sizeof(((cp_err *)0)->msg) + 32];
+	cp_cost_tiers t;
+	cp_err err;
+
+	if (cp_cost_parse_tiers(v, &t, &err) == CP_OK)
+		return NULL;
+	snprintf(why, sizeof(why), "is not a tier list: %s", err.msg);
+	return why;
+}
+
+/* An ISO 4217 currency code: three capital letters. */
+static const char *
+check_currency(const char *v)
+{
+	for (int i = 0; i < 3; i++)
+		if (v[i] < 'A' || v[i] > 'Z')
+			return "is not a currency code (three capitals: USD, EUR)";
+	return v[3] == '\0' ? NULL :
+			      "is not a currency code (three capitals: USD, EUR)";
 }
 
 static const cp_conf_key keys[] = {
@@ -267,6 +295,16 @@ static const cp_conf_key keys[] = {
 	    NULL, NULL, "default messages per mailbox per day; 0: no cap" },
 	{ "mailbox.cap_action", ENUM(mailbox.cap_action), "defer", 0, 0, LIVE,
 	    cap_actions, NULL, "what a message over the cap gets" },
+
+	/* [cost] */
+	{ "cost.tiers", STR(cost.tiers), CP_COST_TIERS_DEFAULT, 1, 1024, LIVE,
+	    NULL, check_cost_tiers,
+	    "price per mailbox per month by volume: FROM:CENTS,..." },
+	{ "cost.minimum_cents", INT(cost.minimum_cents), "5000", 0,
+	    CP_COST_MINIMUM_MAX, LIVE, NULL, NULL,
+	    "monthly minimum of `coldpost cost`, in cents" },
+	{ "cost.currency", STR(cost.currency), "USD", 3, 3, LIVE, NULL,
+	    check_currency, "currency of the prices (ISO 4217 code)" },
 };
 
 const cp_conf_key *

@@ -72,19 +72,21 @@ cp_dns_type_from_name(const char *s)
 	return v >= 1 && v <= 65535 ? (int)v : 0;
 }
 
-char *
-dns_name_norm(const char *name)
+int
+dns_name_norm(const char *name, char **out, cp_err *err)
 {
 	size_t n = strlen(name);
 	char *d;
 
+	*out = NULL;
 	if (n > 0 && name[n - 1] == '.')
 		n--;
 	if (n == 0 || n > 253)
-		return NULL;
+		return cp_err_set(err, CP_EINVAL, "dns: malformed name '%.260s'",
+		    name);
 	d = cp_strndup(name, n);
 	if (d == NULL)
-		return NULL;
+		return cp_err_set(err, CP_ENOMEM, "dns: out of memory");
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)d[i];
 
@@ -93,10 +95,12 @@ dns_name_norm(const char *name)
 		/* an empty label ("a..b") is malformed */
 		if (c == '.' && (i == 0 || d[i - 1] == '.')) {
 			cp_free(d);
-			return NULL;
+			return cp_err_set(err, CP_EINVAL,
+			    "dns: malformed name '%.260s'", name);
 		}
 	}
-	return d;
+	*out = d;
+	return CP_OK;
 }
 
 cp_dns_answer *
@@ -224,14 +228,14 @@ int
 cp_dns_query(cp_dns *d, const char *name, int type, cp_dns_answer **out,
     cp_err *err)
 {
-	char *norm = dns_name_norm(name);
+	char *norm;
 	cp_dns_answer *a;
 	int rc;
 
 	*out = NULL;
-	if (norm == NULL)
-		return cp_err_set(err, CP_EINVAL, "dns: malformed name '%s'",
-		    name);
+	rc = dns_name_norm(name, &norm, err);
+	if (rc != CP_OK)
+		return rc;
 	a = dns_answer_new(norm, type);
 	if (a == NULL) {
 		cp_free(norm);
@@ -257,9 +261,8 @@ cp_dns_answer_parse(const unsigned char *msg, size_t len, const char *name,
 	int rc;
 
 	*out = NULL;
-	if (name != NULL && (norm = dns_name_norm(name)) == NULL)
-		return cp_err_set(err, CP_EINVAL, "dns: malformed name '%s'",
-		    name);
+	if (name != NULL && (rc = dns_name_norm(name, &norm, err)) != CP_OK)
+		return rc;
 	/* name NULL: dns_msg_parse replaces name and type by the question */
 	a = dns_answer_new(norm ? norm : "", type);
 	cp_free(norm);
@@ -318,19 +321,17 @@ int
 cp_dns_query_async(cp_dns *d, const char *name, int type, cp_dns_cb cb,
     void *arg, cp_err *err)
 {
-	char *norm = dns_name_norm(name);
+	char *norm;
 	dns_ready *r;
 	int rc;
 
 	CP_ASSERT(cb != NULL);
-	if (d->closing) {
-		cp_free(norm);
+	if (d->closing)
 		return cp_err_set(err, CP_EINVAL,
 		    "dns: resolver is being freed");
-	}
-	if (norm == NULL)
-		return cp_err_set(err, CP_EINVAL, "dns: malformed name '%s'",
-		    name);
+	rc = dns_name_norm(name, &norm, err);
+	if (rc != CP_OK)
+		return rc;
 	r = cp_calloc(1, sizeof(*r));
 	if (r == NULL) {
 		cp_free(norm);

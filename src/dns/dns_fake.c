@@ -149,12 +149,12 @@ fake_push(cp_dns *d, const char *name, const cp_dns_rr *rr, int timeout_type,
 	fake *f = d->impl;
 	fake_rec *v;
 	char *norm;
+	int rc;
 
 	CP_ASSERT(d->ops == &fake_ops);
-	norm = dns_name_norm(name);
-	if (norm == NULL)
-		return cp_err_set(err, CP_EINVAL, "dns fake: malformed name '%s'",
-		    name);
+	rc = dns_name_norm(name, &norm, err);
+	if (rc != CP_OK)
+		return rc;
 	v = cp_realloc(f->recs, (f->n + 1) * sizeof(*v));
 	if (v == NULL) {
 		cp_free(norm);

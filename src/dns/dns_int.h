@@ -65,8 +65,11 @@ int dns_answer_add(cp_dns_answer *a, const cp_dns_rr *rr);
 int dns_answer_set_why(cp_dns_answer *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void dns_rr_clear(cp_dns_rr *rr);
-/* Lowercase copy of name without a trailing dot; NULL if malformed. */
-char *dns_name_norm(const char *name);
+/*
+ * Lowercase copy of name without a trailing dot in *out (caller frees):
+ * CP_EINVAL for a malformed name, CP_ENOMEM when the copy fails.
+ */
+int dns_name_norm(const char *name, char **out, cp_err *err);
 
 /*
  * dns_msg.c: fill out (made by dns_answer_new for the name asked) from a

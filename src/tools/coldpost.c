@@ -34,6 +34,9 @@ static const cp_cmd commands[] = {
 	{ "queue", "the queue: list, show, retry, hold, release, delete",
 	    cmd_queue },
 	{ "status", "queue by state, recent attempts by cause", cmd_status },
+	{ "cost", "monthly price and sending capacity of N mailboxes", cmd_cost },
+	{ "blacklist", "is an IP or domain on the DNS block lists",
+	    cmd_blacklist },
 };
 
 static void

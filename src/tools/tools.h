@@ -34,6 +34,8 @@ int cmd_domain(int argc, char **argv);
 int cmd_mailbox(int argc, char **argv);
 int cmd_queue(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_cost(int argc, char **argv);
+int cmd_blacklist(int argc, char **argv);
 
 /* Print text wrapped at width, each line indented by indent spaces. */
 void out_wrap(FILE *f, const char *text, int indent, int width);

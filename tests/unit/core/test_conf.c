@@ -75,7 +75,11 @@ static const char full_conf[] =
     "debug = all\n"
     "[mailbox]\n"
     "daily_cap = 0\n"
-    "cap_action = refuse\n";
+    "cap_action = refuse\n"
+    "[cost]\n"
+    "tiers = 1:200, 10:150,100:150\n"
+    "minimum_cents = 0\n"
+    "currency = EUR\n";
 
 static int
 load(cp_conf *c, const char *text, cp_buf *diags, cp_err *err)
