@@ -290,15 +290,7 @@ domain_rm(mopts *o, cp_store *st)
 			    "store: ", 7) == 0 ? 7 : 0));
 		return model_fail(o, rc, &err);
 	}
-	if (o->json) {
-		json_t *j = json_object();
-
-		json_object_set_new(j, "removed", out_jstr(o->pos[0]));
-		model_json_done(j);
-	} else {
-		printf("domain %s removed\n", o->pos[0]);
-	}
-	return CP_EXIT_OK;
+	return model_removed(o, "domain", o->pos[0]);
 }
 
 int
@@ -563,15 +555,7 @@ mailbox_rm(mopts *o, cp_store *st)
 			    o->pos[0]);
 		return model_fail(o, rc, &err);
 	}
-	if (o->json) {
-		json_t *j = json_object();
-
-		json_object_set_new(j, "removed", out_jstr(o->pos[0]));
-		model_json_done(j);
-	} else {
-		printf("mailbox %s removed\n", o->pos[0]);
-	}
-	return CP_EXIT_OK;
+	return model_removed(o, "mailbox", o->pos[0]);
 }
 
 static int

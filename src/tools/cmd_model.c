@@ -587,3 +587,17 @@ model_list_end(const mopts *o, int rc, const cp_err *err, json_t *a, tbl *t,
 	}
 	return CP_EXIT_OK;
 }
+
+int
+model_removed(const mopts *o, const char *what, const char *name)
+{
+	if (o->json) {
+		json_t *j = json_object();
+
+		json_object_set_new(j, "removed", out_jstr(name));
+		model_json_done(j);
+	} else {
+		printf("%s %s removed\n", what, name);
+	}
+	return CP_EXIT_OK;
+}

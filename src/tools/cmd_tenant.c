@@ -418,15 +418,7 @@ pool_rm(mopts *o, cp_store *st)
 			    "tenant's pool", o->pos[0]);
 		return model_fail(o, rc, &err);
 	}
-	if (o->json) {
-		json_t *j = json_object();
-
-		json_object_set_new(j, "removed", out_jstr(o->pos[0]));
-		model_json_done(j);
-	} else {
-		printf("IP %s removed\n", o->pos[0]);
-	}
-	return CP_EXIT_OK;
+	return model_removed(o, "IP", o->pos[0]);
 }
 
 int

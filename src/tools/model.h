@@ -99,6 +99,8 @@ void model_json_done(json_t *v);
  * print the JSON array (--json) or the table (empty: the line shown when
  * it has no rows). Takes ownership of a and t.
  */
+/* Report a removal: {"removed": NAME} with --json, else "WHAT NAME removed". */
+int model_removed(const mopts *o, const char *what, const char *name);
 int model_list_end(const mopts *o, int rc, const cp_err *err, json_t *a,
     tbl *t, const char *empty);
 int64_t model_now(void);
