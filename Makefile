@@ -4,7 +4,11 @@
 #               run every suite in both; ends with "N passed, N failed"
 BUILD ?= build
 
-.PHONY: all build run test bench fuzz clean
+PREFIX ?= /usr/local
+DESTDIR ?=
+UNITDIR ?= /lib/systemd/system
+
+.PHONY: all build run test bench fuzz clean install
 
 all: build
 
@@ -29,6 +33,24 @@ bench:
 fuzz:
 	scripts/deps.sh test
 	tests/fuzz/run.sh $${FUZZ_SECONDS:-60}
+
+# The binary, the man pages, the systemd unit, an example configuration
+# (never over an existing one) and the coldpost system user.
+install: build
+	install -D -m 0755 $(BUILD)/coldpost $(DESTDIR)$(PREFIX)/bin/coldpost
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' dist/coldpost.service \
+	    > $(DESTDIR)$(UNITDIR)/coldpost.service
+	install -d -m 0755 $(DESTDIR)/etc/coldpost
+	[ -e $(DESTDIR)/etc/coldpost/coldpost.conf ] || \
+	    install -m 0640 docs/config/example.conf \
+	    $(DESTDIR)/etc/coldpost/coldpost.conf
+	[ -n "$(DESTDIR)" ] || getent passwd coldpost >/dev/null || \
+	    useradd --system --home-dir /var/lib/coldpost --shell \
+	    /usr/sbin/nologin coldpost
+	@echo "installed; start with: systemctl daemon-reload && systemctl enable --now coldpost"
 
 clean:
 	rm -rf build build-san build-fuzz

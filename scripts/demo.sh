@@ -1,19 +1,88 @@
 #!/usr/bin/env bash
-# The main job until the relay lands: a short tour of `coldpost explain`.
+# The main job, for a newcomer: the relay on loopback with a demo tenant.
+#
+# Makes (once) under run/demo/: a self-signed certificate, the SQLite store
+# with tenant "demo", sending domain demo.example (a DKIM key generated) and
+# mailbox ann@demo.example (password demo-password); starts a local inbox
+# standing for the recipients' mail servers (config/demo.conf routes every
+# domain there, so nothing leaves this machine), then `coldpost serve` with
+# config/demo.conf, and says how to send a first message. Ctrl-C stops both.
+# DEMO_ONESHOT=1: send one message, wait for it in the inbox, stop (tests).
 set -euo pipefail
 build=${1:-build}
-cp="$build/coldpost"
-show() { printf '\n\033[1m$ coldpost %s\033[0m\n' "$*"; "$cp" "$@" || true; }
+here=$(cd "$(dirname "$0")/.." && pwd)
+cp="$here/$build/coldpost"
+[ -x "$cp" ] || cp="$build/coldpost"
+# DEMO_ROOT: a copy of the tree's config/ elsewhere (tests); run/ is beside it
+root=${DEMO_ROOT:-$here}
+conf="$root/config/demo.conf"
+run="$root/run/demo"
+mkdir -p "$run/tls" "$run/inbox"
 
-show explain "550 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org"
-show explain --json "421-4.7.28 [192.0.2.1] Our system has detected an unusual rate of unsolicited mail originating from your IP address. 421 4.7.28 - gsmtp"
-show explain 5.7.26
-# a domain's DNS set-up, answered from a zone file instead of DNS (config/demo.zone)
-show check acme.example --ip 192.0.2.10 --selector s1 --zone config/demo.zone
+if [ ! -s "$run/tls/cert.pem" ]; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj /CN=coldpost.localhost \
+        -addext "subjectAltName=DNS:coldpost.localhost,IP:127.0.0.1" \
+        -keyout "$run/tls/key.pem" -out "$run/tls/cert.pem" 2>/dev/null
+    chmod 600 "$run/tls/key.pem"
+    echo "demo: made a self-signed certificate in run/demo/tls/"
+fi
+if ! "$cp" tenant show demo --config "$conf" >/dev/null 2>&1; then
+    "$cp" tenant add demo --config "$conf"
+    "$cp" domain add demo.example --tenant demo --selector demo --generate --config "$conf" >/dev/null
+    echo demo-password | "$cp" mailbox add ann@demo.example --tenant demo --password-stdin \
+        --send-as-domain --config "$conf"
+    echo "demo: tenant demo, domain demo.example (DKIM key made), mailbox ann@demo.example"
+fi
+
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+/usr/bin/python3 "$here/scripts/demo-inbox.py" 127.0.0.1:2526 "$run/inbox" &
+pids+=($!)
+"$cp" serve --config "$conf" &
+pids+=($!)
+for _ in $(seq 100); do
+    (exec 3<>/dev/tcp/127.0.0.1/2587) 2>/dev/null && break
+    sleep 0.1
+done
+
 cat <<TXT
 
-Try your own:   $cp explain "550 5.7.1 ..."
-                $cp check YOURDOMAIN --ip YOUR.SENDING.IP --selector YOURSELECTOR
-                $cp explain --list
-                $cp explain --batch replies.txt      (one reply per line -> JSON lines)
+coldpost is relaying on 127.0.0.1:2587 (STARTTLS) and 127.0.0.1:2465 (TLS).
+Send a first message (in another terminal):
+
+  swaks --server 127.0.0.1:2587 -tls \\
+        -au ann@demo.example -ap demo-password \\
+        -f ann@demo.example -t prospect@example.net
+
+It is signed with demo.example's key and delivered to the demo inbox
+(run/demo/inbox/). Then:
+
+  $cp queue list --config config/demo.conf      the queue, per recipient
+  $cp queue show 1 --config config/demo.conf    one message, every attempt
+  $cp status --config config/demo.conf          totals and causes
+  $cp explain "550 5.7.1 ..."                   what a receiver's reply means
+
+Ctrl-C stops the relay.
 TXT
+
+if [ "${DEMO_ONESHOT:-}" = 1 ]; then
+    swaks --server 127.0.0.1:2587 -tls -au ann@demo.example -ap demo-password \
+        -f ann@demo.example -t prospect@example.net --h-Subject "coldpost demo" \
+        --body "Hello from the coldpost demo." >/dev/null
+    before=$(ls "$run/inbox" | wc -l)
+    for _ in $(seq 100); do
+        grep -l "coldpost demo" "$run/inbox"/*.eml >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    "$cp" queue list --config "$conf" --limit 5
+    grep -l "coldpost demo" "$run/inbox"/*.eml >/dev/null 2>&1 || {
+        echo "demo: the message did not reach the inbox ($before there)" >&2; exit 1; }
+    echo "demo: delivered, DKIM-signed: $(grep -c '^DKIM-Signature' $(grep -l 'coldpost demo' "$run/inbox"/*.eml | tail -1))"
+    exit 0
+fi
+wait "${pids[1]}"

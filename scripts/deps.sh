@@ -10,11 +10,12 @@ set -euo pipefail
 
 run_pkgs=(gcc make meson ninja-build pkg-config python3
           libhyperscan-dev libjansson-dev libc-ares-dev libpsl-dev publicsuffix
-          libsqlite3-dev libsodium-dev libinih-dev libssl-dev libidn2-dev)
+          libsqlite3-dev libsodium-dev libinih-dev libssl-dev libidn2-dev libevent-dev
+          openssl swaks python3-aiosmtpd libgmime-3.0-dev libpcre2-dev libxml2-dev libldns-dev)
 test_pkgs=(clang libclang-rt-14-dev llvm knot knot-dnsutils jq
            swaks libnet-ssleay-perl libio-socket-ssl-perl
-           python3-dkim opendkim-tools libopendkim-dev openssl)
-bench_pkgs=(libsisimai-perl libspf2-dev python3-spf)
+           python3-dkim opendkim-tools libopendkim-dev openssl postfix)
+bench_pkgs=(libsisimai-perl libspf2-dev python3-spf spamassassin libpython3.11-testsuite)
 
 case "${1:-}" in
   run)   want=("${run_pkgs[@]}") ;;
@@ -35,5 +36,9 @@ echo "deps: installing ${missing[*]}" >&2
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
+# postfix only for its smtp-sink (a test receiver): installed unconfigured,
+# it never starts.
+echo "postfix postfix/main_mailer_type select No configuration" |
+  $sudo debconf-set-selections
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -181,6 +181,12 @@ int cp_store_get_domain(cp_store *st, const char *name, cp_domain **out,
 int cp_store_remove_domain(cp_store *st, const char *name, int force,
     cp_err *err);
 void cp_domain_free(cp_domain *d);
+/*
+ * Key rotation: give domain d->name (which must exist: CP_ENOTFOUND) the
+ * selector, alg and key (key_pem or key_path, one of both) of d; its id,
+ * tenant and mailboxes stay. Other fields of d are ignored.
+ */
+int cp_store_set_domain_key(cp_store *st, const cp_domain *d, cp_err *err);
 
 int cp_store_add_mailbox(cp_store *st, cp_mailbox *m, cp_err *err);
 int cp_store_list_mailboxes(cp_store *st, int64_t tenant, cp_mailbox_cb cb,
@@ -237,6 +243,14 @@ typedef struct cp_envelope {
 	int64_t expires;         /* recipients expire then; 0: received + 5 d */
 	const char *message_id;  /* Message-ID header value, may be "" */
 	int hold;                /* input: 1 = recipients start held */
+	const char *lease_node;  /* input: non-NULL: recipients start leased
+	                            to this node until lease_until (the
+	                            relay hands them to delivery in memory;
+	                            after a crash the lease runs out and they
+	                            are due again) */
+	int64_t lease_until;     /* input, with lease_node */
+	int64_t *rcpt_ids;       /* output, may be NULL: nrcpts entries, the
+	                            recipients' ids in rcpts order */
 	/* output only (cp_store_get_message) */
 	int64_t nopen;           /* recipients not final yet */
 	int64_t finished;        /* when the last one became final, or 0 */

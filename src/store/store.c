@@ -656,6 +656,39 @@ cp_store_remove_domain(cp_store *st, const char *name, int force,
 }
 
 int
+cp_store_set_domain_key(cp_store *st, const cp_domain *d, cp_err *err)
+{
+	cp_domain low = *d;
+	char name[CP_STORE_DOMAIN_MAX + 1];
+	int rc;
+
+	if ((rc = store_check_domain_str(d->name, "domain", err)) != CP_OK ||
+	    (rc = store_check_domain_str(d->selector, "DKIM selector",
+	    err)) != CP_OK ||
+	    (rc = store_check_alg(d->alg, err)) != CP_OK)
+		return rc;
+	if ((d->key_pem == NULL) == (d->key_path == NULL))
+		return cp_err_set(err, CP_EINVAL, "store: domain %s: give "
+		    "either the key PEM or the key path", d->name);
+	rc = d->key_pem ? store_check_pem(d->key_pem, err) :
+	    store_check_path(d->key_path, "DKIM key path", err);
+	if (rc != CP_OK)
+		return rc;
+	for (size_t i = 0;; i++) { /* as cp_store_add_domain keeps it */
+		char c = d->name[i];
+
+		name[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+		if (c == '\0')
+			break;
+	}
+	low.name = name;
+	store_lock(st);
+	rc = st->ops->set_domain_key(st, &low, err);
+	store_unlock(st);
+	return rc;
+}
+
+int
 cp_store_add_mailbox(cp_store *st, cp_mailbox *m, cp_err *err)
 {
 	cp_mailbox low = *m;

@@ -61,6 +61,8 @@ struct cp_store_ops {
 	    cp_err *err);
 	int (*remove_domain)(cp_store *st, const char *name, int force,
 	    cp_err *err);
+	/* d->name lower case; selector, alg and one of key_pem/key_path */
+	int (*set_domain_key)(cp_store *st, const cp_domain *d, cp_err *err);
 
 	/* m->address has its domain in lower case already */
 	int (*add_mailbox)(cp_store *st, cp_mailbox *m, cp_err *err);

@@ -32,6 +32,9 @@ check_envelope(cp_envelope *env, const void *body, size_t len, cp_err *err)
 	    err)) != CP_OK ||
 	    (rc = store_check_msgid(env->message_id, err)) != CP_OK)
 		return rc;
+	if (env->lease_node != NULL && (rc = store_check_name(env->lease_node,
+	    "node id", err)) != CP_OK)
+		return rc;
 	if (env->nrcpts == 0 || env->rcpts == NULL)
 		return cp_err_set(err, CP_EINVAL, "store: message without "
 		    "recipients");

@@ -28,6 +28,7 @@
 #include "coldpost/conf.h"
 #include "coldpost/store.h"
 #include "model.h"
+#include "provision_cli.h"
 #include "tools.h"
 
 /* ---- domain ----------------------------------------------------------- */
@@ -39,6 +40,8 @@ domain_usage(FILE *f)
 	    "usage: coldpost domain add DOMAIN --tenant T [--selector S]\n"
 	    "                           [--key FILE.pem | --generate "
 	    "[rsa|ed25519]]\n"
+	    "                           [--provision [--server HOST:PORT "
+	    "--tsig NAME:ALG:SECRET]]\n"
 	    "       coldpost domain list [--tenant T]\n"
 	    "       coldpost domain show DOMAIN\n"
 	    "       coldpost domain rm DOMAIN [--force]\n\n"
@@ -52,6 +55,11 @@ domain_usage(FILE *f)
 	    "  --generate [T]   make a key: rsa (2048 bits, the default) or "
 	    "ed25519;\n"
 	    "                   the store keeps it\n"
+	    "  --provision      add: then write its DNS records as coldpost "
+	    "provision does\n"
+	    "                   (table; with --server HOST:PORT --tsig "
+	    "NAME:ALG:SECRET:\n"
+	    "                   applied; --dns-server S, --bounce-domain D)\n"
 	    "  --force          rm: remove its mailboxes too\n"
 	    "  --config FILE    read the store DSN from FILE (default "
 	    CP_CONF_PATH ")\n"
@@ -163,6 +171,27 @@ domain_print(const mopts *o, cp_store *st, const char *name, int added)
 	return rc;
 }
 
+/* domain add --provision: the tenant's pool and the new key, written
+ * (with --server) or shown, as `coldpost provision` does (cmd_provision.c). */
+static int
+domain_provision(mopts *o, cp_store *st)
+{
+	prov_args a;
+
+	memset(&a, 0, sizeof(a));
+	a.cmd = "domain";
+	a.domain = o->pos[0];
+	a.bounce = o->bounce;
+	a.server = o->server;
+	a.tsig = o->tsig;
+	a.dns_server = o->dns_server;
+	a.apply = o->server != NULL;
+	a.json = o->json;
+	if (!o->json)
+		printf("\nDNS records:\n");
+	return prov_run(&a, st);
+}
+
 static int
 domain_add(mopts *o, cp_store *st)
 {
@@ -176,6 +205,13 @@ domain_add(mopts *o, cp_store *st)
 
 	if (o->tenant == NULL)
 		return model_failf(o, CP_EXIT_USAGE, "add needs --tenant T");
+	if (!o->provision && (o->server || o->tsig || o->dns_server ||
+	    o->bounce))
+		return model_failf(o, CP_EXIT_USAGE, "--server, --tsig, "
+		    "--dns-server and --bounce-domain go with --provision");
+	if (o->provision && o->json)
+		return model_failf(o, CP_EXIT_USAGE, "--provision prints a table: "
+		    "for JSON, run coldpost provision DOMAIN --json after add");
 	if (o->key != NULL && o->generate)
 		return model_failf(o, CP_EXIT_USAGE, "--key and --generate: give "
 		    "one of both");
@@ -232,7 +268,10 @@ domain_add(mopts *o, cp_store *st)
 	cp_tenant_free(t);
 	if (rc != CP_OK)
 		return model_fail(o, rc, &err);
-	return domain_print(o, st, o->pos[0], 1);
+	if ((rc = domain_print(o, st, o->pos[0], 1)) != CP_EXIT_OK ||
+	    !o->provision)
+		return rc;
+	return domain_provision(o, st);
 }
 
 static int
@@ -298,7 +337,9 @@ cmd_domain(int argc, char **argv)
 {
 	static const msub subs[] = {
 		{ "add", OBIT(O_TENANT) | OBIT(O_SELECTOR) | OBIT(O_KEY) |
-		    OBIT(O_GENERATE), 1, 1, domain_add },
+		    OBIT(O_GENERATE) | OBIT(O_PROVISION) | OBIT(O_SERVER) |
+		    OBIT(O_TSIG) | OBIT(O_DNSSRV) | OBIT(O_BOUNCE), 1, 1,
+		    domain_add },
 		{ "list", OBIT(O_TENANT), 0, 0, domain_list },
 		{ "show", 0, 1, 1, domain_show },
 		{ "rm", OBIT(O_FORCE), 1, 1, domain_rm },

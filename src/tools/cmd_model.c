@@ -111,6 +111,12 @@ parse(int argc, char **argv, const msub *sub, mopts *o,
 		{ "rcpt", no_argument, NULL, O_RCPT },
 		{ "since", required_argument, NULL, O_SINCE },
 		{ "send-as-domain", no_argument, NULL, O_SENDAS },
+		{ "body", no_argument, NULL, O_BODY },
+		{ "provision", no_argument, NULL, O_PROVISION },
+		{ "server", required_argument, NULL, O_SERVER },
+		{ "tsig", required_argument, NULL, O_TSIG },
+		{ "dns-server", required_argument, NULL, O_DNSSRV },
+		{ "bounce-domain", required_argument, NULL, O_BOUNCE },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, ac = argc - 1;
@@ -145,6 +151,12 @@ parse(int argc, char **argv, const msub *sub, mopts *o,
 		case O_STATE: o->state = optarg; break;
 		case O_RCPT: o->rcpt = 1; break;
 		case O_SENDAS: o->sendas = 1; break;
+		case O_BODY: o->body = 1; break;
+		case O_PROVISION: o->provision = 1; break;
+		case O_SERVER: o->server = optarg; break;
+		case O_TSIG: o->tsig = optarg; break;
+		case O_DNSSRV: o->dns_server = optarg; break;
+		case O_BOUNCE: o->bounce = optarg; break;
 		case O_GENERATE:
 			o->generate = 1;
 			o->gentype = optarg;

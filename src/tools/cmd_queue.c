@@ -29,7 +29,7 @@ queue_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: coldpost queue list [--state S] [--limit N] [--tenant T]\n"
-	    "       coldpost queue show MSGID\n"
+	    "       coldpost queue show MSGID [--body]\n"
 	    "       coldpost queue retry|hold|release|delete ID [--rcpt]\n\n"
 	    "The queue, one row per recipient. ID is a message id (all of its "
 	    "recipients),\nor with --rcpt a recipient id (the RCPT column "
@@ -44,6 +44,8 @@ queue_usage(FILE *f)
 	    "  --limit N        at most N rows (default 100; 0: all)\n"
 	    "  --tenant T       only this tenant's messages\n"
 	    "  --rcpt           ID is a recipient id\n"
+	    "  --body           show: print the stored message itself (as "
+	    "signed)\n"
 	    "  --config FILE    read the store DSN from FILE (default "
 	    CP_CONF_PATH ")\n"
 	    "  --store DSN      the store, e.g. sqlite:/var/lib/coldpost/"
@@ -216,6 +218,28 @@ attempt_cb(void *arg, const cp_attempt *at)
 	return 0;
 }
 
+/* The stored bytes, as delivery sends them, to stdout. */
+static int
+queue_body(mopts *o, cp_store *st, int64_t id)
+{
+	cp_buf b;
+	cp_err err;
+	int rc;
+
+	cp_buf_init(&b, CP_STORE_BODY_MAX);
+	if ((rc = cp_store_get_body(st, id, &b, &err)) != CP_OK) {
+		cp_buf_free(&b);
+		if (rc == CP_ENOTFOUND)
+			return model_failf(o, CP_EXIT_FAIL, "message %" PRId64
+			    " has no body (unknown or purged)", id);
+		return model_fail(o, rc, &err);
+	}
+	rc = fwrite(b.data, 1, b.len, stdout) == b.len ? CP_EXIT_OK :
+	    CP_EXIT_SYS;
+	cp_buf_free(&b);
+	return rc;
+}
+
 static int
 queue_show(mopts *o, cp_store *st)
 {
@@ -232,6 +256,8 @@ queue_show(mopts *o, cp_store *st)
 
 	if ((rc = parse_id(o, o->pos[0], &id)) != CP_EXIT_OK)
 		return rc;
+	if (o->body)
+		return queue_body(o, st, id);
 	if ((rc = cp_store_get_message(st, id, &e, &err)) != CP_OK) {
 		if (rc == CP_ENOTFOUND)
 			return model_failf(o, CP_EXIT_FAIL, "no message %" PRId64,
@@ -379,7 +405,7 @@ cmd_queue(int argc, char **argv)
 	static const msub subs[] = {
 		{ "list", OBIT(O_STATE) | OBIT(O_LIMIT) | OBIT(O_TENANT), 0, 0,
 		    queue_list },
-		{ "show", 0, 1, 1, queue_show },
+		{ "show", OBIT(O_BODY), 1, 1, queue_show },
 		{ "retry", OBIT(O_RCPT), 1, 1, queue_retry },
 		{ "hold", OBIT(O_RCPT), 1, 1, queue_hold },
 		{ "release", OBIT(O_RCPT), 1, 1, queue_release },

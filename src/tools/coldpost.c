@@ -26,6 +26,8 @@ static const cp_cmd commands[] = {
 	    cmd_auth },
 	{ "check", "deliverability test of a sending domain's DNS set-up",
 	    cmd_check },
+	{ "serve", "run the relay: submission, queue, DKIM, delivery",
+	    cmd_serve },
 	{ "tenant", "tenants: add, list, show, rm", cmd_tenant },
 	{ "pool", "a tenant's source IPs and EHLO names", cmd_pool },
 	{ "domain", "sending domains and their DKIM keys", cmd_domain },
@@ -37,6 +39,12 @@ static const cp_cmd commands[] = {
 	{ "cost", "monthly price and sending capacity of N mailboxes", cmd_cost },
 	{ "blacklist", "is an IP or domain on the DNS block lists",
 	    cmd_blacklist },
+	{ "provision", "write a sending domain's SPF, DKIM, DMARC, MX, PTR",
+	    cmd_provision },
+	{ "bounce", "read bounce emails: why each recipient failed",
+	    cmd_bounce },
+	{ "lint", "check a cold email for spam signs and CAN-SPAM gaps",
+	    cmd_lint },
 };
 
 static void

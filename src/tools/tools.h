@@ -36,6 +36,10 @@ int cmd_queue(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_cost(int argc, char **argv);
 int cmd_blacklist(int argc, char **argv);
+int cmd_provision(int argc, char **argv);
+int cmd_bounce(int argc, char **argv);
+int cmd_lint(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* Print text wrapped at width, each line indented by indent spaces. */
 void out_wrap(FILE *f, const char *text, int indent, int width);

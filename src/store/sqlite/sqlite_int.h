@@ -24,7 +24,7 @@ typedef enum sq_stmt_id {
 	SQ_TENANT_DEL,
 	SQ_POOL_ADD, SQ_POOL_LIST, SQ_POOL_GET, SQ_POOL_DEL,
 	SQ_DOMAIN_ADD, SQ_DOMAIN_LIST, SQ_DOMAIN_GET, SQ_DOMAIN_NMAILBOXES,
-	SQ_DOMAIN_DEL_MAILBOXES, SQ_DOMAIN_DEL,
+	SQ_DOMAIN_DEL_MAILBOXES, SQ_DOMAIN_DEL, SQ_DOMAIN_SET_KEY,
 	SQ_MAILBOX_ADD, SQ_MAILBOX_LIST, SQ_MAILBOX_GET, SQ_MAILBOX_DEL,
 	SQ_MAILBOX_SET_PWHASH,
 	SQ_MSG_INSERT, SQ_BODY_INSERT, SQ_RCPT_INSERT,
@@ -117,6 +117,7 @@ int sq_list_domains(cp_store *st, int64_t tenant, cp_domain_cb cb, void *arg,
 int sq_get_domain(cp_store *st, const char *name, cp_domain **out,
     cp_err *err);
 int sq_remove_domain(cp_store *st, const char *name, int force, cp_err *err);
+int sq_set_domain_key(cp_store *st, const cp_domain *d, cp_err *err);
 int sq_add_mailbox(cp_store *st, cp_mailbox *m, cp_err *err);
 int sq_list_mailboxes(cp_store *st, int64_t tenant, cp_mailbox_cb cb,
     void *arg, cp_err *err);

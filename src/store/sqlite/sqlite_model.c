@@ -339,6 +339,29 @@ sq_get_domain(cp_store *st, const char *name, cp_domain **out, cp_err *err)
 	    CP_NELEM(domain_strs), (void **)out, what, err);
 }
 
+/* Key rotation: the row keeps its id, tenant and mailboxes. */
+int
+sq_set_domain_key(cp_store *st, const cp_domain *d, cp_err *err)
+{
+	sq_store *s = SQ(st);
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = sq_prep(s, SQ_DOMAIN_SET_KEY, &q, err)) != CP_OK)
+		return rc;
+	sq_bind_text(q, 1, d->name);
+	sq_bind_text(q, 2, d->selector);
+	sq_bind_text(q, 3, d->alg);
+	sq_bind_text(q, 4, d->key_pem);
+	sq_bind_text(q, 5, d->key_path);
+	if ((rc = sq_exec_stmt(s, q, "domain key", err)) != CP_OK)
+		return rc;
+	if (sqlite3_changes(s->db) == 0)
+		return cp_err_set(err, CP_ENOTFOUND, "store: domain %s: not "
+		    "found", d->name);
+	return CP_OK;
+}
+
 int
 sq_remove_domain(cp_store *st, const char *name, int force, cp_err *err)
 {

@@ -118,7 +118,18 @@ sq_insert_message(cp_store *st, cp_envelope *env, const void *body,
 		sqlite3_bind_int(q, 3, env->hold ? CP_RCPT_HELD : CP_RCPT_QUEUED);
 		sqlite3_bind_int64(q, 4, env->received);
 		sqlite3_bind_int64(q, 5, env->expires);
+		/* A lease in flight: next_attempt = lease_until, as a claim
+		 * sets it, so the row is due again when the lease runs out. */
+		if (env->lease_node != NULL && !env->hold) {
+			sq_bind_text(q, 6, env->lease_node);
+			sqlite3_bind_int64(q, 7, env->lease_until);
+		} else {
+			sqlite3_bind_null(q, 6);
+			sqlite3_bind_null(q, 7);
+		}
 		rc = sq_exec_stmt(s, q, "insert recipient", err);
+		if (rc == CP_OK && env->rcpt_ids != NULL)
+			env->rcpt_ids[i] = sqlite3_last_insert_rowid(s->db);
 	}
 	rc = sq_tx_end(s, rc, err);
 	if (rc == CP_OK)

@@ -88,6 +88,8 @@ const char *const sq_sql[SQ_NSTMTS] = {
 	    "WHERE domain = ?1",
 	[SQ_DOMAIN_DEL_MAILBOXES] = "DELETE FROM mailboxes WHERE domain = ?1",
 	[SQ_DOMAIN_DEL] = "DELETE FROM domains WHERE id = ?1",
+	[SQ_DOMAIN_SET_KEY] = "UPDATE domains SET selector = ?2, alg = ?3, "
+	    "key_pem = ?4, key_path = ?5 WHERE name = ?1",
 
 	[SQ_MAILBOX_ADD] = "INSERT INTO mailboxes(tenant, domain, address, "
 	    "pwhash, tz, created, daily_cap, send_as_domain) "
@@ -104,7 +106,8 @@ const char *const sq_sql[SQ_NSTMTS] = {
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
 	[SQ_BODY_INSERT] = "INSERT INTO bodies(message, data) VALUES (?1, ?2)",
 	[SQ_RCPT_INSERT] = "INSERT INTO recipients(message, address, state, "
-	    "next_attempt, expires, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?4)",
+	    "next_attempt, expires, updated, owner, lease_until) "
+	    "VALUES (?1, ?2, ?3, coalesce(?7, ?4), ?5, ?4, ?6, ?7)",
 
 	[SQ_CLAIM_SELECT] = "SELECT " DUE_COLS " FROM recipients r "
 	    "JOIN messages m ON m.id = r.message "

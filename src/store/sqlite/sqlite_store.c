@@ -510,6 +510,7 @@ const struct cp_store_ops cp_store_sqlite_ops = {
 	.list_domains = sq_list_domains,
 	.get_domain = sq_get_domain,
 	.remove_domain = sq_remove_domain,
+	.set_domain_key = sq_set_domain_key,
 	.add_mailbox = sq_add_mailbox,
 	.list_mailboxes = sq_list_mailboxes,
 	.get_mailbox = sq_get_mailbox,

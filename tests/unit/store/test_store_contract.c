@@ -878,6 +878,41 @@ CONTRACT(threads_and_batches)
 
 /* ---- claims, leases, attempts ----------------------------------------- */
 
+/* The relay inserts recipients already leased to itself and hands them to
+ * delivery in memory: nobody claims them during the lease; after it (the
+ * node crashed) they are due again; the ids come back in rcpts order. */
+CONTRACT(insert_leased)
+{
+	static const char *const rcpts[] = { "x1@dest.test", "x2@dest.test" };
+	int64_t acme = add_tenant(st, "acme");
+	int64_t ids[2] = { 0, 0 };
+	cp_envelope env = { .tenant = acme, .mail_from = "ann@acme.test",
+		.return_path = "ann@acme.test", .rcpts = rcpts, .nrcpts = 2,
+		.received = 1000, .message_id = "", .lease_node = "relay-1",
+		.lease_until = 1600, .rcpt_ids = ids };
+	cp_due_list *l = NULL;
+	cp_err err = { 0 };
+
+	(void)dsn;
+	CP_CHECK_INT(cp_store_insert_message(st, &env, "x\r\n", 3, &err),
+	    CP_OK);
+	CP_CHECK(ids[0] > 0 && ids[1] == ids[0] + 1, "ids %lld %lld",
+	    (long long)ids[0], (long long)ids[1]);
+	CP_CHECK_INT(cp_store_claim_due(st, 1599, "other", 60, 10, &l, &err),
+	    CP_OK);
+	CP_CHECK(l && l->n == 0, "claimed during the lease: %zu", l ? l->n : 0);
+	cp_due_list_free(l);
+	l = NULL;
+	CP_CHECK_INT(cp_store_claim_due(st, 1600, "other", 60, 10, &l, &err),
+	    CP_OK);
+	CP_CHECK(l && l->n == 2 && l->v[0].rcpt.id == ids[0],
+	    "after the lease: %zu", l ? l->n : 0);
+	cp_due_list_free(l);
+	env.lease_node = "bad node";
+	CP_CHECK_INT(cp_store_insert_message(st, &env, "x", 1, &err),
+	    CP_EINVAL);
+}
+
 CONTRACT(claim_order_and_lease)
 {
 	int64_t acme = add_tenant(st, "acme");

@@ -1,0 +1,562 @@
+/*
+ * bounce.c - cp_bounce_parse: one email in, one record per recipient out.
+ *
+ * The steps: line endings to LF (RFC 5322 wants CRLF; files carry LF or a
+ * bare CR), the header indexed, the MIME structure scanned
+ * (bounce_mime.c), then the readers tried in order of how much the email
+ * says about itself: an RFC 5965 feedback report (bounce_arf.c), an
+ * RFC 3464 delivery-status part (bounce_dsn.c), an Amazon SES JSON
+ * notification (bounce_json.c), an RFC 3834 auto-reply (bounce_auto.c),
+ * and last the plain-text bounce of some MTA family (bounce_text.c with
+ * the signatures of bounce_lhost.c). When the fast MIME scan gave up and
+ * no reader found a recipient, GMime parses the email and the readers run
+ * again. Then the returned original (its Message-ID and Return-Path, for
+ * VERP) is found and every record gets its reason (bounce_reason.c).
+ *
+ * Strings live in a per-parser arena of chunks, emptied by the next parse.
+ */
+#include <string.h>
+
+#include "bounce/bounce_int.h"
+#include "coldpost/alloc.h"
+
+#define CHUNK_SIZE (64 * 1024)
+#define NOTES_MAX 1024
+
+cp_bounce_parser *
+cp_bounce_parser_new(cp_err *err)
+{
+	const cp_classifier *c = cp_classifier_default(err);
+	cp_bounce_parser *p;
+	char msg[256];
+
+	if (c == NULL)
+		return NULL;
+	p = cp_calloc(1, sizeof(*p));
+	if (p == NULL) {
+		cp_err_set(err, CP_ENOMEM, "bounce: out of memory");
+		return NULL;
+	}
+	p->cs = cp_classify_session_new(c, err);
+	if (p->cs == NULL) {
+		cp_free(p);
+		return NULL;
+	}
+	if (!bnc_phrase_init(msg, sizeof(msg))) {
+		cp_err_set(err, CP_ENOMEM, "%s", msg);
+		cp_bounce_parser_free(p);
+		return NULL;
+	}
+	p->ps_text = bnc_phrase_scratch_new();
+	p->ps_diag = bnc_phrase_scratch_new();
+	if (p->ps_text == NULL || p->ps_diag == NULL) {
+		cp_err_set(err, CP_ENOMEM, "bounce: out of memory");
+		cp_bounce_parser_free(p);
+		return NULL;
+	}
+	cp_buf_init(&p->norm, CP_BOUNCE_MAX + 1);
+	cp_buf_init(&p->notes, NOTES_MAX);
+	return p;
+}
+
+static void
+arena_free(bnc_chunk *c)
+{
+	while (c != NULL) {
+		bnc_chunk *next = c->next;
+
+		cp_free(c);
+		c = next;
+	}
+}
+
+void
+cp_bounce_parser_free(cp_bounce_parser *p)
+{
+	if (p == NULL)
+		return;
+	cp_classify_session_free(p->cs);
+	bnc_phrase_scratch_free(p->ps_text);
+	bnc_phrase_scratch_free(p->ps_diag);
+	cp_buf_free(&p->norm);
+	cp_buf_free(&p->notes);
+	arena_free(p->arena);
+	cp_free(p);
+}
+
+/* Keep the first (largest-so-far) chunk for the next email. */
+static void
+arena_reset(cp_bounce_parser *p)
+{
+	if (p->arena == NULL)
+		return;
+	arena_free(p->arena->next);
+	p->arena->next = NULL;
+	p->arena->len = 0;
+}
+
+char *
+bnc_strdup(cp_bounce_parser *p, const char *s, size_t len)
+{
+	bnc_chunk *c = p->arena;
+	char *d;
+
+	if (c == NULL || c->cap - c->len < len + 1) {
+		size_t cap = len + 1 > CHUNK_SIZE ? len + 1 : CHUNK_SIZE;
+		bnc_chunk *n = cp_malloc(sizeof(*n) + cap);
+
+		if (n == NULL) {
+			p->oom = 1;
+			return NULL;
+		}
+		n->cap = cap;
+		n->len = 0;
+		if (c != NULL && c->cap - c->len >= CHUNK_SIZE / 4 &&
+		    cap > CHUNK_SIZE) {
+			/* a big one-off: keep filling the current chunk */
+			n->next = c->next;
+			c->next = n;
+		} else {
+			n->next = c;
+			p->arena = n;
+		}
+		c = n;
+	}
+	d = c->data + c->len;
+	c->len += len + 1;
+	if (s != NULL && len > 0)
+		memcpy(d, s, len);
+	d[len] = '\0';
+	return d;
+}
+
+char *
+bnc_clean(cp_bounce_parser *p, cp_slice v)
+{
+	char *d = bnc_strdup(p, NULL, v.len);
+	size_t o = 0;
+	int sp = 0;
+
+	if (d == NULL)
+		return (char *)"";
+	for (size_t i = 0; i < v.len; i++) {
+		unsigned char ch = (unsigned char)v.p[i];
+
+		if (ch <= ' ' || ch == 127) {
+			sp = o > 0;
+			continue;
+		}
+		if (sp)
+			d[o++] = ' ';
+		sp = 0;
+		d[o++] = (char)ch;
+	}
+	d[o] = '\0';
+	return d;
+}
+
+void
+bnc_note(cp_bounce_parser *p, const char *note)
+{
+	if (p->notes.len > 0 && strstr(p->notes.data, note) != NULL)
+		return;
+	if (p->notes.len > 0)
+		(void)cp_buf_adds(&p->notes, "; ");
+	(void)cp_buf_adds(&p->notes, note);
+}
+
+static void
+rcpt_init(bnc_rcpt *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->recipient = r->orig_recipient = r->action = r->status = "";
+	r->diagnostic = r->remote_mta = r->reporting_mta = "";
+	r->command = r->date = r->reason = r->rule = r->feedback_type = "";
+	r->receiver = "unknown";
+	r->cause = -1;
+}
+
+bnc_rcpt *
+bnc_add_rcpt(cp_bounce_parser *p)
+{
+	bnc_rcpt *r;
+
+	if (p->n == CP_BOUNCE_RCPT_MAX) {
+		bnc_note(p, "too many recipients; the rest ignored");
+		return NULL;
+	}
+	r = &p->rcpts[p->n++];
+	rcpt_init(r);
+	return r;
+}
+
+bnc_rcpt *
+bnc_find_rcpt(cp_bounce_parser *p, const char *addr)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (strcasecmp(p->rcpts[i].recipient, addr) == 0)
+			return &p->rcpts[i];
+	return NULL;
+}
+
+static int
+addr_char(int ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    (ch >= '0' && ch <= '9') || (ch != 0 && strchr("!#$%&'*+-/=?^_`{|}~.",
+	    ch) != NULL) || ch >= 128;
+}
+
+static int
+domain_char(int ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' ||
+	    ch == '[' || ch == ']' || ch == ':' || ch >= 128;
+}
+
+int
+bnc_find_addr(cp_slice s, cp_slice *out)
+{
+	for (size_t i = 0; i < s.len; i++) {
+		size_t a, b;
+
+		if (s.p[i] != '@')
+			continue;
+		a = i;
+		while (a > 0 && addr_char((unsigned char)s.p[a - 1]))
+			a--;
+		b = i + 1;
+		while (b < s.len && domain_char((unsigned char)s.p[b]))
+			b++;
+		while (b > i + 1 && (s.p[b - 1] == '.' || s.p[b - 1] == ':' ||
+		    s.p[b - 1] == ']'))
+			b--;
+		while (a < i && s.p[a] == '.')
+			a++;
+		if (a == i || b == i + 1 || memchr(s.p + i + 1, '.',
+		    b - i - 1) == NULL) {
+			if (a < i && b > i + 1 && b - i - 1 >= 1 &&
+			    s.p[i + 1] == '[') {
+				*out = bnc_slice(s.p + a, b - a);
+				return 1;
+			}
+			continue;
+		}
+		*out = bnc_slice(s.p + a, b - a);
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- the email as a whole --------------------------------------------- */
+
+/* data with CRLF and bare CR turned into LF and NUL into a space, in
+ * p->norm: runs between special bytes are copied whole. */
+static int
+normalise(cp_bounce_parser *p, const char *data, size_t len, cp_err *err)
+{
+	char *d;
+	size_t o = 0, i = 0;
+	const char *cr, *nul;
+
+	cp_buf_reset(&p->norm);
+	if (cp_buf_reserve(&p->norm, len + 1) != CP_OK)
+		return cp_err_set(err, CP_ENOMEM, "bounce: out of memory");
+	d = p->norm.data;
+	cr = memchr(data, '\r', len);
+	nul = memchr(data, '\0', len);
+	while (i < len) {
+		const char *next = cr == NULL ? nul : nul == NULL ? cr :
+		    cr < nul ? cr : nul;
+		size_t run = next == NULL ? len - i : (size_t)(next - data) - i;
+
+		memcpy(d + o, data + i, run);
+		o += run;
+		i += run;
+		if (next == NULL)
+			break;
+		if (*next == '\r') {
+			d[o++] = '\n';
+			i++;
+			if (i < len && data[i] == '\n')
+				i++;
+			cr = memchr(data + i, '\r', len - i);
+		} else {
+			d[o++] = ' ';
+			i++;
+			nul = memchr(data + i, '\0', len - i);
+		}
+		if (nul != NULL && nul < data + i)
+			nul = memchr(data + i, '\0', len - i);
+		if (cr != NULL && cr < data + i)
+			cr = memchr(data + i, '\r', len - i);
+	}
+	d[o] = '\0';
+	p->norm.len = o;
+	return CP_OK;
+}
+
+static const char *
+top_clean(cp_bounce_parser *p, const char *name)
+{
+	cp_slice v;
+
+	return bnc_fields_get(&p->top, name, &v) ? bnc_clean(p, v) : "";
+}
+
+/* The address in a header value ("Name <a@b>" or "a@b"), arena copy. */
+static const char *
+addr_of(cp_bounce_parser *p, cp_slice v)
+{
+	cp_slice a;
+	const char *lt = memchr(v.p, '<', v.len);
+
+	if (lt != NULL) {
+		cp_slice in = bnc_slice(lt + 1, v.len - (size_t)(lt + 1 - v.p));
+		const char *gt = memchr(in.p, '>', in.len);
+
+		if (gt != NULL)
+			in.len = (size_t)(gt - in.p);
+		if (bnc_find_addr(in, &a))
+			return bnc_strdup(p, a.p, a.len);
+		if (gt != NULL && in.len == 0)
+			return "";
+	}
+	if (bnc_find_addr(v, &a))
+		return bnc_strdup(p, a.p, a.len);
+	return "";
+}
+
+static void run_readers(cp_bounce_parser *p);
+
+/* The original's header: an attached message, else the text after the
+ * family's "copy of the message follows" line. */
+static void
+find_original(cp_bounce_parser *p)
+{
+	const bnc_part *txt;
+
+	p->orig_head = bnc_slice("", 0);
+	for (size_t i = 0; i < p->nparts; i++) {
+		const bnc_part *pt = &p->parts[i];
+		bnc_fields h;
+		cp_slice rest;
+
+		if (!pt->attached || pt->in_message)
+			continue;
+		bnc_fields_parse(pt->body, &h, &rest);
+		p->orig_head = bnc_slice(pt->body.p,
+		    (size_t)(rest.p - pt->body.p));
+		return;
+	}
+	txt = bnc_part_text(p);
+	if (txt != NULL) {
+		size_t at = bnc_orig_start(p, txt->body);
+		cp_slice s = bnc_slice(txt->body.p + at, txt->body.len - at);
+		cp_slice line, rest;
+		cp_cursor c;
+		bnc_fields h;
+
+		/* skip the marker line and blank lines before the header */
+		cp_cursor_init(&c, s.p, s.len);
+		if (at < txt->body.len)
+			(void)bnc_next_line(&c, &line);
+		while (c.pos < c.len && (c.p[c.pos] == '\n' ||
+		    c.p[c.pos] == ' '))
+			c.pos++;
+		s = bnc_slice(s.p + c.pos, s.len - c.pos);
+		bnc_fields_parse(s, &h, &rest);
+		if (h.n > 0)
+			p->orig_head = bnc_slice(s.p, (size_t)(rest.p - s.p));
+	}
+}
+
+static const char *
+verp_token(const char *addr)
+{
+	const char *plus = strchr(addr, '+');
+	const char *at = strrchr(addr, '@');
+
+	if (plus == NULL || at == NULL || plus > at)
+		return NULL;
+	return plus + 1;
+}
+
+static void
+set_identity(cp_bounce_parser *p)
+{
+	cp_slice v;
+	const char *tok;
+
+	if (p->orig_head.len > 0) {
+		if (bnc_head_get(p->orig_head, "Message-ID", &v))
+			p->out.message_id = addr_of(p, v)[0] ? bnc_clean(p,
+			    cp_slice_trim(v)) : bnc_clean(p, v);
+		if (bnc_head_get(p->orig_head, "Return-Path", &v))
+			p->out.return_path = addr_of(p, v);
+	}
+	if (bnc_fields_get(&p->top, "X-Original-To", &v) ||
+	    bnc_fields_get(&p->top, "Delivered-To", &v) ||
+	    bnc_fields_get(&p->top, "Envelope-To", &v) ||
+	    bnc_fields_get(&p->top, "To", &v))
+		p->out.rcpt_to = addr_of(p, v);
+	tok = verp_token(p->out.return_path);
+	if (tok == NULL)
+		tok = verp_token(p->out.rcpt_to);
+	if (tok != NULL) {
+		const char *at = strrchr(tok, '@');
+
+		p->out.verp = bnc_strdup(p, tok, (size_t)(at - tok));
+	}
+}
+
+const bnc_hits *
+bnc_text_hits(cp_bounce_parser *p, cp_slice text)
+{
+	if (p->text_hits == NULL || p->scanned.p != text.p ||
+	    p->scanned.len != text.len) {
+		p->text_hits = bnc_phrase_scan(p->ps_text, text);
+		p->scanned = text;
+	}
+	return p->text_hits;
+}
+
+static void
+reset(cp_bounce_parser *p)
+{
+	p->text_hits = NULL;
+	p->scanned = bnc_slice("", 0);
+	arena_reset(p);
+	cp_buf_reset(&p->notes);
+	p->nparts = 0;
+	p->n = 0;
+	p->broken = 0;
+	p->oom = 0;
+	p->family = "";
+	p->orig_head = bnc_slice("", 0);
+	memset(&p->out, 0, sizeof(p->out));
+	p->out.family = p->out.message_id = p->out.return_path = "";
+	p->out.rcpt_to = p->out.verp = p->out.envelope_id = "";
+	p->out.source_ip = p->out.subject = p->out.notes = "";
+}
+
+static void
+run_readers(cp_bounce_parser *p)
+{
+	static const char *const fb_types[] = { "message/feedback-report",
+		NULL };
+	static const char *const ds_types[] = { "message/delivery-status",
+		"message/global-delivery-status", "text/delivery-status",
+		NULL };
+	const bnc_part *pt;
+
+	p->n = 0;
+	if ((pt = bnc_part_find(p, fb_types)) != NULL &&
+	    bnc_arf_read(p, pt) > 0) {
+		p->family = "arf";
+		return;
+	}
+	if ((pt = bnc_part_find(p, ds_types)) != NULL &&
+	    bnc_dsn_read(p, pt) > 0) {
+		if (p->family[0] == '\0')
+			p->family = "rfc3464";
+		return;
+	}
+	p->n = 0;
+	if (bnc_arf_read(p, NULL) > 0) {
+		p->family = "arf";
+		return;
+	}
+	if (bnc_json_read(p) > 0)
+		return;
+	if (bnc_auto_read(p) > 0) {
+		p->family = "rfc3834";
+		return;
+	}
+	p->n = 0;
+	(void)bnc_text_read(p);
+}
+
+/* An attached message that is itself a bounce (forwarded by a person or
+ * a fetchmail-like relay), when the email is none itself; 1 if found. */
+static int
+forwarded(cp_bounce_parser *p)
+{
+	for (size_t i = 0; i < p->nparts; i++) {
+		const bnc_part *pt = &p->parts[i];
+
+		if (pt->attached && !pt->in_message &&
+		    bnc_ieq(pt->ctype, "message/rfc822") &&
+		    (bnc_isearch(pt->body, "delivery-status") != NULL ||
+		    bnc_isearch(pt->body, "mailer-daemon") != NULL)) {
+			p->fwd = pt->body;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Parse the forwarded bounce (p->fwd) in place of the email. */
+static int
+parse_forwarded(cp_bounce_parser *p, const cp_bounce **out, cp_err *err)
+{
+	cp_buf copy;
+	int rc;
+
+	cp_buf_init(&copy, CP_BOUNCE_MAX);
+	if (cp_buf_add(&copy, p->fwd.p, p->fwd.len) != CP_OK)
+		return cp_err_set(err, CP_ENOMEM, "bounce: out of memory");
+	p->depth = 1;
+	rc = cp_bounce_parse(p, copy.data, copy.len, out, err);
+	p->depth = 0;
+	cp_buf_free(&copy);
+	if (rc == CP_OK)
+		bnc_note(p, "the bounce was forwarded as an attachment");
+	p->out.notes = p->notes.len > 0 ? p->notes.data : "";
+	return rc;
+}
+
+int
+cp_bounce_parse(cp_bounce_parser *p, const char *data, size_t len,
+    const cp_bounce **out, cp_err *err)
+{
+	cp_slice all;
+	const bnc_part *txt;
+	cp_slice ctx = { "", 0 };
+	int rc;
+
+	reset(p);
+	*out = &p->out;
+	p->out.rcpts = p->rcpts;
+	if (len > CP_BOUNCE_MAX)
+		return cp_err_set(err, CP_ETOOBIG,
+		    "bounce: %zu bytes, limit %d", len, CP_BOUNCE_MAX);
+	rc = normalise(p, data, len, err);
+	if (rc != CP_OK)
+		return rc;
+	all = bnc_slice(p->norm.data, p->norm.len);
+	bnc_fields_parse(all, &p->top, &p->body);
+	p->out.subject = top_clean(p, "Subject");
+	bnc_mime_scan(p);
+	run_readers(p);
+	if (p->n == 0 && p->broken && bnc_mime_gmime(p)) {
+		p->out.used_gmime = 1;
+		run_readers(p);
+	}
+	if (p->n == 0 && p->depth == 0 && forwarded(p))
+		return parse_forwarded(p, out, err);
+	find_original(p);
+	set_identity(p);
+	txt = bnc_part_text(p);
+	if (txt != NULL)
+		ctx = bnc_slice(txt->body.p, bnc_orig_start(p, txt->body));
+	for (size_t i = 0; i < p->n; i++)
+		bnc_reason_decide(p, &p->rcpts[i], ctx);
+	p->out.family = p->family;
+	p->out.n = p->n;
+	if (p->oom)
+		return cp_err_set(err, CP_ENOMEM, "bounce: out of memory");
+	p->out.notes = p->notes.len > 0 ? p->notes.data : "";
+	return CP_OK;
+}

@@ -1,0 +1,478 @@
+/*
+ * cmd_serve.c - `coldpost serve`: the relay daemon.
+ *
+ *   coldpost serve [--config FILE] [--dns-server HOST:PORT] [--node NAME]
+ *                  [--pid-file FILE] [--no-delivery] [--check]
+ *
+ * Wires the parts together and owns the process: reads the configuration,
+ * opens the log and the store, builds the delivery engine (coldpost/
+ * deliver.h) and the submission server (coldpost/server.h), binds the
+ * listeners, drops root to server.user, starts the threads, then waits for
+ * signals on the main thread (sigwait; every other thread has them
+ * blocked):
+ *   SIGHUP          re-read the configuration (a file with errors is
+ *                   refused and the running one kept), reopen the log, hand
+ *                   the new settings to the server and delivery;
+ *   SIGTERM/SIGINT  drain: the server stops accepting and lets sessions
+ *                   finish their message, then delivery finishes what is
+ *                   on the wire and gives back the rest; exit 0.
+ * Nothing is lost on a harder stop (kill -9): accepted messages are in the
+ * store before their 250, and delivery's leases run out or are given back
+ * at the next start.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "coldpost/alloc.h"
+#include "coldpost/buf.h"
+#include "coldpost/conf.h"
+#include "coldpost/deliver.h"
+#include "coldpost/log.h"
+#include "coldpost/server.h"
+#include "coldpost/store.h"
+#include "tools.h"
+
+#define SERVE_DRAIN_MS 30000
+#define VERP_KEY_LEN 32
+
+typedef struct serve_opts {
+	const char *config, *dns, *node, *pidfile;
+	int no_delivery, check;
+} serve_opts;
+
+typedef struct serve_ctx {
+	serve_opts o;
+	cp_conf conf;
+	cp_store *store;
+	cp_deliver *deliver;
+	cp_server *server;
+	char node[CP_STORE_NAME_MAX + 1];
+	unsigned char verp[VERP_KEY_LEN];
+} serve_ctx;
+
+static void
+serve_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: coldpost serve [--config FILE] [--dns-server HOST:PORT] "
+	    "[--node NAME]\n"
+	    "                      [--pid-file FILE] [--no-delivery] "
+	    "[--check]\n\n"
+	    "Run the relay: SMTP submission (AUTH per mailbox, STARTTLS and "
+	    "implicit TLS),\nthe durable queue, DKIM signing and delivery to "
+	    "the recipients' MX hosts.\nStays in the foreground; logs go "
+	    "where log.file says.\n\n"
+	    "  --config FILE          the configuration (default "
+	    CP_CONF_PATH ")\n"
+	    "  --dns-server HOST:PORT resolver for MX lookups (default: "
+	    "/etc/resolv.conf)\n"
+	    "  --node NAME            name of this node in queue leases "
+	    "(default: host name)\n"
+	    "  --pid-file FILE        write the process id there once "
+	    "serving\n"
+	    "  --no-delivery          accept and queue, deliver nothing "
+	    "(maintenance, tests)\n"
+	    "  --check                check the configuration, store and "
+	    "listeners, then exit\n\n"
+	    "signals: HUP reloads the configuration and reopens the log; "
+	    "TERM and INT drain\nand exit.\n"
+	    "exit: 0 stopped cleanly (or --check passed), 1 bad "
+	    "configuration, 2 usage,\n      3 system error (store, "
+	    "listener, privileges)\n");
+}
+
+static int
+serve_parse(int argc, char **argv, serve_opts *o)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "dns-server", required_argument, NULL, 'd' },
+		{ "node", required_argument, NULL, 'n' },
+		{ "pid-file", required_argument, NULL, 'p' },
+		{ "no-delivery", no_argument, NULL, 'N' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->config = CP_CONF_PATH;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+c:d:n:p:NCh", opts, NULL)) !=
+	    -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 'd': o->dns = optarg; break;
+		case 'n': o->node = optarg; break;
+		case 'p': o->pidfile = optarg; break;
+		case 'N': o->no_delivery = 1; break;
+		case 'C': o->check = 1; break;
+		case 'h': serve_usage(stdout); return -1;
+		default: serve_usage(stderr); return CP_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "coldpost serve: unexpected argument '%s'\n",
+		    argv[optind]);
+		return CP_EXIT_USAGE;
+	}
+	return CP_EXIT_OK;
+}
+
+/* Read the configuration; every problem is printed, one a line. */
+static int
+serve_load(const char *path, cp_conf *out)
+{
+	cp_buf diags;
+	cp_err err;
+	int rc;
+
+	cp_buf_init(&diags, 1 << 20);
+	rc = cp_conf_load_file(out, path, &diags, &err);
+	if (rc != CP_OK) {
+		if (diags.data != NULL)
+			cp_log(CP_LOG_ERR, "conf", "%s", diags.data);
+		else
+			cp_log(CP_LOG_ERR, "conf", "%s", err.msg);
+	}
+	cp_buf_free(&diags);
+	return rc;
+}
+
+/* The lease owner's name: --node, else the host name, cut to what the
+ * store accepts ([A-Za-z0-9._-], 64 bytes). */
+static void
+serve_node(serve_ctx *c)
+{
+	const char *src = c->o.node;
+	char host[256] = "";
+	size_t n = 0;
+
+	if (src == NULL || *src == '\0') {
+		src = c->conf.server.hostname;
+		if (src == NULL || *src == '\0') {
+			(void)gethostname(host, sizeof(host) - 1);
+			src = host;
+		}
+	}
+	for (; *src != '\0' && n < CP_STORE_NAME_MAX; src++) {
+		char ch = *src;
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '-'))
+			ch = '_';
+		c->node[n++] = ch;
+	}
+	if (n == 0)
+		c->node[n++] = 'x';
+	c->node[n] = '\0';
+}
+
+/*
+ * The VERP key: 32 random bytes kept beside an SQLite store (PATH.verp-key,
+ * mode 0600), made on first start, so return paths stay verifiable across
+ * restarts. Other stores: a key per run (bounces of earlier runs then fail
+ * the tag check and are treated as unattributed).
+ */
+static int
+serve_verp_key(serve_ctx *c)
+{
+	const char *dsn = c->conf.server.store;
+	char path[4200];
+	ssize_t got = 0;
+	int fd;
+
+	if (RAND_bytes(c->verp, sizeof(c->verp)) != 1)
+		return CP_EIO;
+	if (strncmp(dsn, "sqlite:", 7) != 0)
+		return CP_OK;
+	if ((size_t)snprintf(path, sizeof(path), "%s.verp-key", dsn + 7) >=
+	    sizeof(path))
+		return CP_EINVAL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		got = read(fd, c->verp, sizeof(c->verp));
+		close(fd);
+		if (got == (ssize_t)sizeof(c->verp))
+			return CP_OK;
+		cp_log(CP_LOG_WARN, "serve", "%s is not a %d-byte key: "
+		    "making a new one", path, VERP_KEY_LEN);
+		if (RAND_bytes(c->verp, sizeof(c->verp)) != 1)
+			return CP_EIO;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, c->verp, sizeof(c->verp)) !=
+	    (ssize_t)sizeof(c->verp) || fsync(fd) != 0) {
+		cp_log(CP_LOG_ERR, "serve", "cannot write %s: %s", path,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return CP_EIO;
+	}
+	close(fd);
+	return CP_OK;
+}
+
+/* Give the store's files (SQLite: the database, its WAL and shared-memory
+ * files, the VERP key) to the user the server drops to. */
+static int
+serve_chown_store(const serve_ctx *c, uid_t uid, gid_t gid)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm", ".verp-key" };
+	const char *dsn = c->conf.server.store;
+	char path[4200];
+
+	if (strncmp(dsn, "sqlite:", 7) != 0)
+		return CP_OK;
+	for (size_t i = 0; i < CP_NELEM(sfx); i++) {
+		snprintf(path, sizeof(path), "%s%s", dsn + 7, sfx[i]);
+		if (chown(path, uid, gid) != 0 && errno != ENOENT) {
+			cp_log(CP_LOG_ERR, "serve", "chown %s: %s", path,
+			    strerror(errno));
+			return CP_EIO;
+		}
+	}
+	return CP_OK;
+}
+
+/* After the listeners are bound: become server.user (when root and one is
+ * set), for good: supplementary groups, group, then user. */
+static int
+serve_drop_root(const serve_ctx *c)
+{
+	const char *user = c->conf.server.user;
+	struct passwd *pw;
+
+	if (user == NULL || *user == '\0' || geteuid() != 0)
+		return CP_OK;
+	if ((pw = getpwnam(user)) == NULL) {
+		cp_log(CP_LOG_ERR, "serve", "server.user '%s': no such user "
+		    "(create it, or set user = to stay root)", user);
+		return CP_EINVAL;
+	}
+	if (serve_chown_store(c, pw->pw_uid, pw->pw_gid) != CP_OK)
+		return CP_EIO;
+	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		cp_log(CP_LOG_ERR, "serve", "cannot become %s: %s", user,
+		    strerror(errno));
+		return CP_EIO;
+	}
+	if (pw->pw_uid != 0 && setuid(0) == 0) {
+		cp_log(CP_LOG_ERR, "serve", "root could be regained after "
+		    "dropping to %s: refusing to run", user);
+		return CP_EIO;
+	}
+	cp_log(CP_LOG_INFO, "serve", "running as %s (uid %u)", user,
+	    (unsigned)pw->pw_uid);
+	return CP_OK;
+}
+
+static int
+serve_pidfile(const char *path)
+{
+	FILE *f;
+
+	if (path == NULL)
+		return CP_OK;
+	if ((f = fopen(path, "w")) == NULL) {
+		cp_log(CP_LOG_ERR, "serve", "pid file %s: %s", path,
+		    strerror(errno));
+		return CP_EIO;
+	}
+	fprintf(f, "%ld\n", (long)getpid());
+	return fclose(f) == 0 ? CP_OK : CP_EIO;
+}
+
+/* Open the store and build the parts; bind the listeners. */
+static int
+serve_build(serve_ctx *c)
+{
+	cp_err err = { 0 };
+
+	if ((c->store = cp_store_open(c->conf.server.store, &err)) == NULL) {
+		cp_log(CP_LOG_ERR, "serve", "%s", err.msg);
+		return CP_EXIT_SYS;
+	}
+	serve_node(c);
+	if (serve_verp_key(c) != CP_OK)
+		return CP_EXIT_SYS;
+	if (!c->o.no_delivery) {
+		cp_deliver_opts d = { .conf = &c->conf, .store = c->store,
+			.node = c->node, .dns_servers = c->o.dns,
+			.verp_secret = c->verp,
+			.verp_secret_len = sizeof(c->verp) };
+
+		if ((c->deliver = cp_deliver_new(&d, &err)) == NULL) {
+			cp_log(CP_LOG_ERR, "deliver", "%s", err.msg);
+			return err.code == CP_EINVAL ? CP_EXIT_FAIL :
+			    CP_EXIT_SYS;
+		}
+	}
+	cp_server_opts so = { .conf = &c->conf, .store = c->store,
+		.deliver = c->deliver, .node = c->node };
+
+	if ((c->server = cp_server_new(&so, &err)) == NULL ||
+	    cp_server_listen(c->server, &err) != CP_OK) {
+		cp_log(CP_LOG_ERR, "server", "%s", err.msg);
+		return err.code == CP_EINVAL ? CP_EXIT_FAIL : CP_EXIT_SYS;
+	}
+	return CP_EXIT_OK;
+}
+
+static int
+serve_start(serve_ctx *c)
+{
+	cp_err err = { 0 };
+
+	if (c->deliver != NULL && cp_deliver_start(c->deliver, &err) != CP_OK) {
+		cp_log(CP_LOG_ERR, "deliver", "%s", err.msg);
+		return CP_EXIT_SYS;
+	}
+	if (cp_server_start(c->server, &err) != CP_OK) {
+		cp_log(CP_LOG_ERR, "server", "%s", err.msg);
+		return CP_EXIT_SYS;
+	}
+	return CP_EXIT_OK;
+}
+
+/* SIGHUP: the new file replaces the running settings only if it is
+ * entirely valid; listeners and the store stay as they were. */
+static void
+serve_reload(serve_ctx *c)
+{
+	cp_conf next;
+	cp_err err = { 0 };
+
+	if (cp_log_reopen(&err) != CP_OK)
+		cp_log(CP_LOG_WARN, "serve", "%s", err.msg);
+	if (serve_load(c->o.config, &next) != CP_OK) {
+		cp_log(CP_LOG_ERR, "serve", "reload refused: %s has errors; "
+		    "the running configuration stays", c->o.config);
+		return;
+	}
+	if (cp_log_open(next.log.file, next.log.json, next.log.debug, &err) !=
+	    CP_OK)
+		cp_log(CP_LOG_WARN, "serve", "%s", err.msg);
+	if (cp_server_reload(c->server, &next, &err) != CP_OK)
+		cp_log(CP_LOG_ERR, "server", "reload: %s", err.msg);
+	if (c->deliver != NULL &&
+	    cp_deliver_reload(c->deliver, &next, &err) != CP_OK)
+		cp_log(CP_LOG_ERR, "deliver", "reload: %s", err.msg);
+	cp_conf_clear(&c->conf);
+	c->conf = next;
+	cp_log(CP_LOG_INFO, "serve", "configuration reloaded from %s",
+	    c->o.config);
+}
+
+/* The main thread's life once serving: signals, one at a time. */
+static void
+serve_wait(serve_ctx *c, const sigset_t *set)
+{
+	for (;;) {
+		int sig = 0;
+
+		if (sigwait(set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			serve_reload(c);
+			continue;
+		}
+		cp_log(CP_LOG_INFO, "serve", "%s: draining",
+		    sig == SIGINT ? "SIGINT" : "SIGTERM");
+		return;
+	}
+}
+
+static void
+serve_teardown(serve_ctx *c)
+{
+	if (c->server != NULL)
+		cp_server_stop(c->server, SERVE_DRAIN_MS);
+	if (c->deliver != NULL)
+		cp_deliver_stop(c->deliver, SERVE_DRAIN_MS);
+	cp_server_free(c->server);
+	cp_deliver_free(c->deliver);
+	cp_store_close(c->store);
+	c->server = NULL;
+	c->deliver = NULL;
+	c->store = NULL;
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	serve_ctx *c;
+	sigset_t set;
+	int rc;
+
+	if ((c = cp_calloc(1, sizeof(*c))) == NULL)
+		return CP_EXIT_SYS;
+	if ((rc = serve_parse(argc, argv, &c->o)) != CP_EXIT_OK) {
+		cp_free(c);
+		return rc < 0 ? CP_EXIT_OK : rc;
+	}
+	if (serve_load(c->o.config, &c->conf) != CP_OK) {
+		cp_free(c);
+		return CP_EXIT_FAIL;
+	}
+	if (!c->o.check) {
+		cp_err err = { 0 };
+
+		if (cp_log_open(c->conf.log.file, c->conf.log.json,
+		    c->conf.log.debug, &err) != CP_OK) {
+			fprintf(stderr, "coldpost serve: %s\n", err.msg);
+			cp_conf_clear(&c->conf);
+			cp_free(c);
+			return CP_EXIT_SYS;
+		}
+	}
+	/* Every thread made from here on inherits the mask: signals are
+	 * taken by sigwait on this thread only. A client gone away must
+	 * give EPIPE, not kill the server. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	rc = serve_build(c);
+	if (rc == CP_EXIT_OK && c->o.check) {
+		printf("coldpost serve: %s is fine, the store opens, the "
+		    "listeners bind\n", c->o.config);
+	} else if (rc == CP_EXIT_OK) {
+		rc = serve_drop_root(c) == CP_OK ? CP_EXIT_OK : CP_EXIT_SYS;
+		if (rc == CP_EXIT_OK)
+			rc = serve_start(c);
+		if (rc == CP_EXIT_OK && serve_pidfile(c->o.pidfile) != CP_OK)
+			rc = CP_EXIT_SYS;
+		if (rc == CP_EXIT_OK) {
+			cp_log(CP_LOG_INFO, "serve", "coldpost %s serving "
+			    "(node %s, store %s%s)", CP_VERSION, c->node,
+			    c->conf.server.store,
+			    c->deliver ? "" : ", delivery off");
+			serve_wait(c, &set);
+		}
+	}
+	serve_teardown(c);
+	if (rc == CP_EXIT_OK && !c->o.check)
+		cp_log(CP_LOG_INFO, "serve", "stopped");
+	if (c->o.pidfile != NULL && !c->o.check)
+		(void)unlink(c->o.pidfile);
+	cp_conf_clear(&c->conf);
+	cp_free(c);
+	return rc;
+}
