@@ -60,11 +60,14 @@ Send a first message (in another terminal):
         -f ann@demo.example -t prospect@example.net
 
 It is signed with demo.example's key and delivered to the demo inbox
-(run/demo/inbox/). Then:
+(run/demo/inbox/). Like every new mailbox, ann@demo.example may send 1
+message a day during its first week, then 2 (mailbox.daily_cap, the ramp):
+the rest is accepted and held until the next day. Then:
 
   $cp queue list --config config/demo.conf      the queue, per recipient
   $cp queue show 1 --config config/demo.conf    one message, every attempt
   $cp status --config config/demo.conf          totals and causes
+  $cp policy usage ann@demo.example --config config/demo.conf    the cap today
   $cp explain "550 5.7.1 ..."                   what a receiver's reply means
 
 Ctrl-C stops the relay.

@@ -11,10 +11,12 @@ set -euo pipefail
 run_pkgs=(gcc make meson ninja-build pkg-config python3
           libhyperscan-dev libjansson-dev libc-ares-dev libpsl-dev publicsuffix
           libsqlite3-dev libsodium-dev libinih-dev libssl-dev libidn2-dev libevent-dev
-          openssl swaks python3-aiosmtpd libgmime-3.0-dev libpcre2-dev libxml2-dev libldns-dev)
+          openssl swaks python3-aiosmtpd libgmime-3.0-dev libpcre2-dev libxml2-dev libldns-dev
+          libicu-dev libcurl4-openssl-dev)
 test_pkgs=(clang libclang-rt-14-dev llvm knot knot-dnsutils jq
            swaks libnet-ssleay-perl libio-socket-ssl-perl
-           python3-dkim opendkim-tools libopendkim-dev openssl postfix)
+           python3-dkim opendkim-tools libopendkim-dev openssl postfix
+           chromium curl)
 bench_pkgs=(libsisimai-perl libspf2-dev python3-spf spamassassin libpython3.11-testsuite)
 
 case "${1:-}" in

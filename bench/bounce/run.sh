@@ -2,6 +2,8 @@
 # Benchmark: bounce emails parsed per second on one core, coldpost
 # (cp_bounce_parse) vs Sisimai (libsisimai-perl) on the same emails (the
 # whole labelled corpus, tests/data/bounces/corpus.tar.xz), in one run.
+# Rates are per second of CPU each process got (the machine is shared);
+# wall times are printed too.
 # usage: bench/bounce/run.sh [SECONDS] [BUILD_DIR]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)

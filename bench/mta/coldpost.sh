@@ -48,6 +48,8 @@ start)
         fi
         echo "[mailbox]"
         echo "daily_cap = 0"
+        echo "[throttle]"
+        echo "max_rate = 0"          # no per-provider pacing (routes are not paced anyway)
         echo "[log]"
         echo "file = $W/log/coldpost.log"
         echo "[routes]"

@@ -38,6 +38,8 @@ typedef struct cp_bounce_rcpt {
 	const char *action;  /* "failed" "delayed" "delivered" "relayed"
 				"expanded", "" when the bounce does not say */
 	const char *status;  /* "5.1.1", "" */
+	const char *status_text; /* the Status field's comment after the
+				    code ("(host name lookup failure)"), "" */
 	int replycode;       /* 550, 0 when unknown */
 	const char *diagnostic; /* the receiver's words, one line, or "" */
 	const char *remote_mta; /* "mx.example.org", "" */

@@ -206,6 +206,7 @@ typedef struct cp_conf {
 		char *domain;	   /* "" = no VERP domain */
 		int verp;
 		char *verp_prefix;
+		char *unsubscribe_url; /* "" = no https List-Unsubscribe */
 	} bounce;
 	struct {
 		char *file; /* "stderr" or an absolute path */
@@ -215,12 +216,33 @@ typedef struct cp_conf {
 	struct {
 		int64_t daily_cap; /* 0 = no cap */
 		int cap_action;	   /* CP_CONF_CAP_* */
+		char *ramp;	   /* "1,1,2": caps of a new mailbox's days */
 	} mailbox;
+	struct {
+		int64_t start_rate;    /* messages/hour of a new (IP, provider) */
+		int64_t max_rate;      /* full rate; 0 = no pacing */
+		int64_t ramp_time;     /* ms from start (or a cut) to full */
+		int64_t window;	       /* ms of answers judged together */
+		int64_t refusal_share; /* percent of policy refusals to cut */
+		int64_t min_answers;   /* in the window, before judging */
+		int64_t cooldown;      /* ms a halved rate is held */
+		int64_t pause;	       /* ms a listed source IP is paused */
+		int64_t slowdown;      /* ms a "slow down" pauses the pair */
+		char *providers;       /* "NAME PATTERN...; ..." added to the
+					  built-in MX table */
+	} throttle;
 	struct {
 		char *tiers;	       /* "FROM:CENTS,...", see coldpost/cost.h */
 		int64_t minimum_cents; /* monthly minimum */
 		char *currency;	       /* ISO 4217 code, "USD" */
 	} cost;
+	struct {
+		int64_t timeout;      /* ms for one POST */
+		int64_t backoff_base; /* ms: first retry delay */
+		int64_t backoff_max;  /* ms: longest retry delay */
+		int64_t max_attempts; /* sends before giving up */
+		int64_t concurrency;  /* POSTs at once */
+	} webhook;
 } cp_conf;
 
 /* One row of the key table. */

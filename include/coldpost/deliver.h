@@ -47,8 +47,39 @@ typedef struct cp_policy_verdict {
 	int64_t retry_at;   /* DEFER: when to ask again (unix seconds) */
 	const char *reason; /* DEFER/REFUSE: recorded as the attempt's reply */
 } cp_policy_verdict;
+/* rcpt_id: the queue row (0 unknown), so that a retry is recognised;
+ * null_sender: a DSN, which no cap counts; now: 0 (the policy's own
+ * clock). */
 typedef void (*cp_deliver_policy)(void *arg, int64_t tenant, int64_t mailbox,
-    const char *rcpt, int64_t now, cp_policy_verdict *out);
+    int64_t rcpt_id, const char *rcpt, int null_sender, int64_t now,
+    cp_policy_verdict *out);
+
+/*
+ * Pacing hook: may one more message go from source address src_ip (""
+ * for the system's default source) to MX host mx now? CP_POLICY_SEND
+ * takes a slot; CP_POLICY_DEFER leaves the message deferred until
+ * *retry_at. Asked on the loop thread when a connection is about to take
+ * a message: it must be quick.
+ */
+typedef int (*cp_deliver_pace)(void *arg, const char *src_ip, const char *mx,
+    int64_t now, int64_t *retry_at); /* now 0: the policy's clock */
+
+/*
+ * Observer: told of every recipient's outcome on the engine's loop thread,
+ * right after it is decided and classified (before the store has it). For
+ * the sending policy's throttling, webhooks and metrics: it must be quick
+ * and thread-safe, and copy what it keeps (the pointers die on return).
+ */
+typedef struct cp_deliver_event {
+	int64_t tenant;
+	int64_t mailbox;      /* 0: from a trusted network */
+	int64_t message;
+	const char *rcpt;     /* the recipient's address */
+	int cause;            /* cp_cause of the reply; -1: none/unclassified */
+	const cp_attempt *attempt; /* outcome, reply, code, enhanced, cause
+	                              name, reason, receiver, mx, source_ip */
+} cp_deliver_event;
+typedef void (*cp_deliver_observer)(void *arg, const cp_deliver_event *ev);
 
 typedef struct cp_deliver_opts {
 	const cp_conf *conf;     /* copied */
@@ -57,6 +88,10 @@ typedef struct cp_deliver_opts {
 	const char *dns_servers; /* "HOST:PORT,..."; NULL: /etc/resolv.conf */
 	cp_deliver_policy policy; /* NULL: every recipient may go */
 	void *policy_arg;
+	cp_deliver_pace pace;     /* NULL: no pacing */
+	void *pace_arg;
+	cp_deliver_observer observe; /* NULL: none */
+	void *observe_arg;
 	size_t max_memory;       /* bytes of bodies held; 0: 64 MiB */
 	const unsigned char *verp_secret; /* key of VERP tags (copied) */
 	size_t verp_secret_len;

@@ -22,6 +22,9 @@ typedef struct cp_dsn_rcpt {
 	const char *diagnostic; /* the receiver's reply, or "" */
 	const char *explain;    /* one human line: what it means, or "" */
 	int64_t last_attempt;   /* unix seconds, 0: none */
+	int expired;            /* 1: FAILED because the queue's expiry came
+	                         * (still deferred), not refused; the text
+	                         * says so, status "" becomes 4.4.7 */
 } cp_dsn_rcpt;
 
 typedef struct cp_dsn {

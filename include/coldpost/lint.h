@@ -102,8 +102,10 @@ typedef struct cp_lint_opts {
 /*
  * Lint the message in msg[0..len). o may be NULL (all defaults). On CP_OK
  * *out holds the findings (the caller frees with cp_lint_report_clear).
- * CP_ESYNTAX when the input is empty, over CP_LINT_MSG_MAX, or has no
- * header field at all; CP_ENOMEM. On error *out is empty.
+ * CP_ESYNTAX when the input is empty, over CP_LINT_MSG_MAX, has no header
+ * field at all (GMime finds no message), or holds more than 200 multipart
+ * containers (GMime recurses per level); CP_ENOMEM. On error *out is
+ * empty. Thread-safe: the patterns are compiled once per process.
  */
 int cp_lint_check_message(const char *msg, size_t len,
     const cp_lint_opts *o, cp_lint_report *out, cp_err *err);

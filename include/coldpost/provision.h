@@ -212,6 +212,9 @@ typedef struct cp_prov_reply {
 	int rcode;        /* RFC 2136 2.2 / RFC 6895: 0 NOERROR, 5 REFUSED,
 			     9 NOTAUTH ... */
 	int tsig;         /* 1 signed and verified, 0 unsigned, -1 bad */
+	int64_t signed_at; /* the TSIG's Time Signed (unix seconds), or 0:
+			      the caller compares it with its clock (RFC
+			      8945 5.4.3), since the parser reads no clock */
 	char why[160];    /* rcode name and meaning, or what was wrong */
 } cp_prov_reply;
 

@@ -17,6 +17,13 @@
  * commits every message waiting into one transaction (group commit: one
  * fsync for many sessions), and only then does each client get its 250.
  * The committed message goes to delivery in memory (coldpost/deliver.h).
+ *
+ * The inbound listener (listen.bounce) is the bounce domain's MX: RCPT
+ * only for the VERP return paths and unsubscribe addresses this relay
+ * made (no relaying); each DSN, ARF report or unsubscribe mail is kept,
+ * read (coldpost/bounce.h), recorded on the recipient it is about, and
+ * hard bounces, complaints and unsubscribes go on the tenant's
+ * suppression list, before the 250 (docs/internals/server.md).
  */
 #ifndef COLDPOST_SERVER_H
 #define COLDPOST_SERVER_H
@@ -30,12 +37,35 @@
 
 typedef struct cp_server cp_server;
 
+/*
+ * The sending policy's word on one recipient at RCPT (coldpost/policy.h:
+ * suppressed, or over a daily cap with cap_action = refuse). Called on a
+ * worker thread (it may read the store). Sets *code 0 to accept, else a
+ * 4xx/5xx code with enhanced ("5.7.1") and text (the reply after the
+ * codes, at most 255 bytes).
+ */
+typedef void (*cp_server_rcpt_fn)(void *arg, int64_t tenant, int64_t mailbox,
+    const char *rcpt, int *code, char enhanced[8], char text[256]);
+
 typedef struct cp_server_opts {
 	const cp_conf *conf;  /* copied */
 	cp_store *store;      /* borrowed */
 	cp_deliver *deliver;  /* borrowed; NULL: messages wait in the store */
 	const char *node;     /* lease owner name, as given to delivery */
 	unsigned sign_threads; /* DKIM workers; 0: one per core */
+	/* the VERP key delivery uses (copied): the inbound listener
+	   (listen.bounce) checks return paths and unsubscribe tokens with
+	   it; NULL: the key file beside an SQLite store (PATH.verp-key) */
+	const unsigned char *verp_secret;
+	size_t verp_secret_len;
+	/* the key of the https unsubscribe tokens (coldpost/unsub.h), the
+	   one the HTTP side verifies with (copied); NULL: derived from the
+	   VERP key as `coldpost serve` derives the HTTP key,
+	   HMAC-SHA256(verp key, "coldpost http") */
+	const unsigned char *unsub_secret;
+	size_t unsub_secret_len;
+	cp_server_rcpt_fn rcpt_check; /* NULL: every recipient accepted */
+	void *rcpt_check_arg;
 } cp_server_opts;
 
 typedef struct cp_server_stats {
@@ -63,5 +93,27 @@ int cp_server_reload(cp_server *s, const cp_conf *conf, cp_err *err);
 void cp_server_stop(cp_server *s, unsigned wait_ms);
 void cp_server_free(cp_server *s);
 void cp_server_get_stats(cp_server *s, cp_server_stats *out);
+
+/*
+ * A message from elsewhere (the HTTP API) through the same acceptance path
+ * as SMTP: the sender policy for mailbox (0: trusted, tenant by the
+ * sender's domain), header completion (Date, Message-ID; no Received),
+ * DKIM signing, the group commit, hand-over to delivery. done is called
+ * once, from a server thread, after the commit (rc CP_OK, id the store's
+ * message id) or the refusal (rc and err saying why). Takes nothing: the
+ * strings and body are copied before return.
+ */
+typedef void (*cp_server_inject_cb)(void *arg, int rc, int64_t id,
+    const cp_err *err);
+int cp_server_inject(cp_server *s, int64_t mailbox, const char *mail_from,
+    const char *const *rcpts, size_t nrcpts, const void *msg, size_t len,
+    cp_server_inject_cb done, void *arg, cp_err *err);
+/* The same for a mailbox record the caller holds already (the HTTP API
+ * looked it up to check the caller's tenant): m->id, tenant, address and
+ * send_as_domain are used, and the store is not asked for it again. */
+int cp_server_inject_as(cp_server *s, const cp_mailbox *m,
+    const char *mail_from, const char *const *rcpts, size_t nrcpts,
+    const void *msg, size_t len, cp_server_inject_cb done, void *arg,
+    cp_err *err);
 
 #endif

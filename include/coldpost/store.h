@@ -469,6 +469,313 @@ int cp_store_purge_bodies(cp_store *st, int64_t now, int64_t older_than,
 int cp_store_expire_due(cp_store *st, int64_t now, size_t max,
     cp_due_list **out, cp_err *err);
 
+/* ---- sending policy (issue 5: caps, provider pacing, suppression) ------- */
+
+/*
+ * Daily cap usage of a mailbox on one local day (day: days since
+ * 1970-01-01 of the mailbox's local date, coldpost/policy.h). One call
+ * checks and counts atomically, so the server and delivery threads never
+ * both take the last unit:
+ *   key already counted (a retry of a recipient counted before): *taken 1,
+ *   nothing changes;
+ *   cap > 0 and used >= cap: *taken 0;
+ *   else used + 1, key (may be NULL) remembered, *taken 1.
+ * *used (may be NULL) is the day's usage after the call. key is
+ * 1..CP_STORE_ADDR_MAX + 64 bytes of text ("r:42").
+ */
+int cp_store_take_cap(cp_store *st, int64_t mailbox, int64_t day,
+    int64_t cap, const char *key, int *taken, int64_t *used, cp_err *err);
+/* Usage of a mailbox on a day (0 when nothing was counted). */
+int cp_store_get_cap_usage(cp_store *st, int64_t mailbox, int64_t day,
+    int64_t *used, cp_err *err);
+/* Forget counted keys and usage rows of days before `day` (housekeeping);
+ * *n (may be NULL): rows dropped. */
+int cp_store_purge_cap_usage(cp_store *st, int64_t day, size_t *n,
+    cp_err *err);
+
+/* Pacing state of one (source IP, provider): see coldpost/policy.h. */
+typedef struct cp_provider_state {
+	const char *source_ip; /* "192.0.2.7" */
+	const char *provider;  /* "google", "mx:mx1.example.net" (token) */
+	int64_t rate;          /* messages per hour at ramp_from */
+	int64_t ramp_from;     /* the rate climbs back from then on */
+	int64_t paused_until;  /* nothing goes before then; 0: not paused */
+	int64_t cuts;          /* times the rate was cut */
+	int64_t updated;       /* unix seconds */
+} cp_provider_state;
+
+/* One decision of the pacing machine and its evidence. */
+typedef struct cp_provider_event {
+	int64_t id;            /* set by the store */
+	int64_t time;
+	const char *source_ip;
+	const char *provider;
+	const char *kind;      /* "cut", "pause", "slowdown", "start" */
+	int64_t rate_before, rate_after; /* messages per hour */
+	int64_t until;         /* end of the cool-down or pause, or 0 */
+	const char *evidence;  /* the answers that caused it, one per line;
+	                          cut at CP_STORE_REPLY_MAX */
+} cp_provider_event;
+
+typedef int (*cp_provider_state_cb)(void *arg, const cp_provider_state *s);
+typedef int (*cp_provider_event_cb)(void *arg, const cp_provider_event *e);
+
+/* Insert or replace the state of (s->source_ip, s->provider) and, when ev
+ * is not NULL, add the event (ev->id set), in one transaction. */
+int cp_store_put_provider_state(cp_store *st, const cp_provider_state *s,
+    cp_provider_event *ev, cp_err *err);
+/* Every state, by provider then source IP. */
+int cp_store_list_provider_states(cp_store *st, cp_provider_state_cb cb,
+    void *arg, cp_err *err);
+/* Events at or after since, newest first, at most limit (0: all). */
+int cp_store_list_provider_events(cp_store *st, int64_t since, size_t limit,
+    cp_provider_event_cb cb, void *arg, cp_err *err);
+
+/* A suppressed recipient of a tenant: never mailed again. */
+typedef struct cp_suppression {
+	int64_t tenant;
+	const char *address;  /* compared without regard to ASCII case */
+	const char *reason;   /* "bounce", "complaint", "unsubscribe",
+	                         "manual" (cp_store_suppression_reason) */
+	const char *note;     /* evidence or operator's note, may be "" */
+	int64_t created;      /* 0 on add: now */
+} cp_suppression;
+typedef int (*cp_suppression_cb)(void *arg, const cp_suppression *s);
+
+/* Is reason one of the four? */
+int cp_store_suppression_reason(const char *reason);
+/* Add; an address already there keeps its first reason and date. *added
+ * (may be NULL): 1 when it was new. */
+int cp_store_add_suppression(cp_store *st, const cp_suppression *s,
+    int *added, cp_err *err);
+int cp_store_remove_suppression(cp_store *st, int64_t tenant,
+    const char *address, cp_err *err); /* CP_ENOTFOUND if absent */
+/* *out the caller's (cp_suppression_free); CP_ENOTFOUND: not suppressed. */
+int cp_store_get_suppression(cp_store *st, int64_t tenant,
+    const char *address, cp_suppression **out, cp_err *err);
+/* tenant 0: every tenant's; by tenant, then address. */
+int cp_store_list_suppressions(cp_store *st, int64_t tenant,
+    cp_suppression_cb cb, void *arg, cp_err *err);
+void cp_suppression_free(cp_suppression *s);
+
+/* ---- webhooks (issue 8: per-tenant endpoints and their outbox) ---------- */
+
+#define CP_STORE_URL_MAX 2048      /* webhook URL */
+#define CP_STORE_SECRET_MAX 256    /* webhook signing secret */
+#define CP_STORE_EVENTS_MAX 256    /* webhook event filter */
+#define CP_STORE_PAYLOAD_MAX 65536 /* one webhook body */
+
+/* A tenant's webhook endpoint. The store knows no event names: events is
+ * a filter of comma-separated tokens (coldpost/webhook.h names them). */
+typedef struct cp_webhook_endpoint {
+	int64_t id;          /* set by the store */
+	int64_t tenant;      /* must exist (CP_ENOTFOUND) */
+	const char *url;     /* "http://..." or "https://...", 1..2048 bytes
+	                        of printable ASCII without spaces */
+	const char *secret;  /* HMAC key: 1..256 printable ASCII bytes */
+	const char *events;  /* "delivered,bounced"; "" (or NULL on add):
+	                        every event */
+	int64_t created;     /* 0 on add: now */
+} cp_webhook_endpoint;
+typedef int (*cp_webhook_endpoint_cb)(void *arg,
+    const cp_webhook_endpoint *w);
+
+int cp_store_add_webhook(cp_store *st, cp_webhook_endpoint *w, cp_err *err);
+/* tenant 0: every tenant's; in id order. */
+int cp_store_list_webhooks(cp_store *st, int64_t tenant,
+    cp_webhook_endpoint_cb cb, void *arg, cp_err *err);
+/* *out is the caller's: cp_webhook_endpoint_free. */
+int cp_store_get_webhook(cp_store *st, int64_t id, cp_webhook_endpoint **out,
+    cp_err *err);
+/* Remove endpoint id and its pending deliveries. tenant != 0: only if the
+ * endpoint is that tenant's (else CP_ENOTFOUND, as for an unknown id). */
+int cp_store_remove_webhook(cp_store *st, int64_t tenant, int64_t id,
+    cp_err *err);
+void cp_webhook_endpoint_free(cp_webhook_endpoint *w); /* NULL is fine */
+
+/* One event for one endpoint, waiting in the outbox. */
+typedef struct cp_webhook_delivery {
+	int64_t id;
+	int64_t webhook;       /* endpoint id */
+	int64_t tenant;        /* the endpoint's */
+	const char *url;       /* the endpoint's */
+	const char *secret;    /* the endpoint's */
+	const char *event;     /* "delivered" */
+	const char *payload;   /* the body to POST (JSON) */
+	int64_t created;
+	int attempts;          /* failed sends so far */
+	int64_t next_attempt;
+	const char *last_error; /* "HTTP 500", "timeout", ... or "" */
+	int dead;              /* 1: the sender gave up on it */
+} cp_webhook_delivery;
+
+typedef struct cp_webhook_delivery_list {
+	size_t n;
+	cp_webhook_delivery *v;
+	void *mem_;
+} cp_webhook_delivery_list;
+void cp_webhook_delivery_list_free(cp_webhook_delivery_list *l);
+typedef int (*cp_webhook_delivery_cb)(void *arg,
+    const cp_webhook_delivery *d);
+
+/*
+ * Put an event in the outbox of every endpoint of tenant (0: of every
+ * tenant) whose filter names event or is empty: one delivery each, due at
+ * now, in one statement. event is a token (1..64), payload 1..
+ * CP_STORE_PAYLOAD_MAX bytes of text. *n (may be NULL): deliveries added
+ * (0 when no endpoint wants it).
+ */
+int cp_store_enqueue_webhook_event(cp_store *st, int64_t tenant,
+    const char *event, const char *payload, int64_t now, size_t *n,
+    cp_err *err);
+/*
+ * Claim up to max due deliveries (live, next_attempt <= now), earliest
+ * first, for node, leased for lease_s seconds: due again by themselves
+ * when the lease runs out (a crashed sender). *out is the caller's.
+ */
+int cp_store_claim_webhooks(cp_store *st, int64_t now, const char *node,
+    int lease_s, size_t max, cp_webhook_delivery_list **out, cp_err *err);
+/* Give back node's leases (its restart, its stop): due at now. */
+int cp_store_release_webhooks(cp_store *st, const char *node, int64_t now,
+    size_t *n, cp_err *err);
+/* The endpoint answered 2xx: the delivery is deleted. CP_ENOTFOUND if
+ * it is gone (its endpoint was removed meanwhile). */
+int cp_store_finish_webhook(cp_store *st, int64_t id, cp_err *err);
+/* A failed send: attempts + 1, last_error (cut at CP_STORE_REPLY_MAX), no
+ * lease, due at next_attempt; dead = 1 keeps it out for good (given up). */
+int cp_store_retry_webhook(cp_store *st, int64_t id, int64_t next_attempt,
+    const char *error, int dead, cp_err *err);
+/* Deliveries of endpoint webhook (0: all) in id order; dead -1: any,
+ * 0: live, 1: given up; at most limit (0: all). */
+int cp_store_list_webhook_deliveries(cp_store *st, int64_t webhook, int dead,
+    size_t limit, cp_webhook_delivery_cb cb, void *arg, cp_err *err);
+/* Live and given-up deliveries of endpoint webhook (0: of all). */
+int cp_store_count_webhook_deliveries(cp_store *st, int64_t webhook,
+    int64_t *live, int64_t *dead, cp_err *err);
+
+/* ---- HTTP API (issue 8): keys, message listing, statistics ------------ */
+
+/*
+ * An API key: only the SHA-256 of the key is kept (the key is 32 random
+ * bytes, so a fast hash is enough; see src/http/http_auth.c). tenant 0 is
+ * an admin key.
+ */
+typedef struct cp_apikey {
+	int64_t id;          /* set by the store */
+	int64_t tenant;      /* 0: admin */
+	const char *hash;    /* 64 lower-case hex digits */
+	const char *prefix;  /* the key's first characters, to tell keys apart */
+	const char *note;    /* operator's note, may be "" */
+	int64_t rate;        /* requests per second allowed; 0: the default */
+	int64_t created;     /* 0 on add: now */
+} cp_apikey;
+typedef int (*cp_apikey_cb)(void *arg, const cp_apikey *k);
+
+int cp_store_add_apikey(cp_store *st, cp_apikey *k, cp_err *err);
+/* By hash; CP_ENOTFOUND when no key has it. *out: cp_apikey_free. */
+int cp_store_find_apikey(cp_store *st, const char *hash, cp_apikey **out,
+    cp_err *err);
+/* tenant -1: every key; 0: admin keys; N: that tenant's. By id. */
+int cp_store_list_apikeys(cp_store *st, int64_t tenant, cp_apikey_cb cb,
+    void *arg, cp_err *err);
+int cp_store_remove_apikey(cp_store *st, int64_t id, cp_err *err);
+void cp_apikey_free(cp_apikey *k);
+
+/* Messages (envelopes without rcpts) of a tenant (0: all), newest first,
+ * ids below before (0: from the newest), at most limit (0: all). */
+typedef int (*cp_envelope_cb)(void *arg, const cp_envelope *e);
+int cp_store_list_messages(cp_store *st, int64_t tenant, int64_t before,
+    size_t limit, cp_envelope_cb cb, void *arg, cp_err *err);
+
+/* Attempts in [from, to) of a tenant (0: all), counted by outcome, cause
+ * and receiver ("" when none). */
+typedef struct cp_attempt_stat {
+	int outcome;
+	const char *cause;
+	const char *receiver;
+	int64_t n;
+} cp_attempt_stat;
+typedef int (*cp_attempt_stat_cb)(void *arg, const cp_attempt_stat *s);
+int cp_store_stat_attempts(cp_store *st, int64_t tenant, int64_t from,
+    int64_t to, cp_attempt_stat_cb cb, void *arg, cp_err *err);
+/* Messages and recipients accepted in [from, to) of a tenant (0: all). */
+int cp_store_count_accepted(cp_store *st, int64_t tenant, int64_t from,
+    int64_t to, int64_t *messages, int64_t *rcpts, cp_err *err);
+
+/* ---- inbound mail: bounces, feedback reports, unsubscribes -------------- */
+
+/*
+ * A message the inbound listener (bounce domain) accepted, kept raw before
+ * it is read: received durably first, processed after (kind and result
+ * set by cp_store_finish_inbound), so a crash between both leaves it
+ * pending, never lost.
+ */
+typedef struct cp_inbound {
+	int64_t id;            /* set by the store */
+	int64_t received;      /* unix seconds; 0 on insert: now */
+	const char *client;    /* client IP, "" if unknown */
+	const char *helo;      /* the client's HELO name, may be "" */
+	const char *mail_from; /* "" for the null sender (a DSN's) */
+	const char *rcpt_to;   /* our addresses it was sent to, ", " between */
+	int64_t size;          /* bytes of the message (set by the store) */
+	/* output only */
+	const char *kind;      /* "" pending, else "bounce", "complaint",
+	                          "unsubscribe", "none" */
+	const char *result;    /* what was done, one line per recipient */
+	int64_t processed;     /* when, 0: pending */
+} cp_inbound;
+typedef int (*cp_inbound_cb)(void *arg, const cp_inbound *in);
+
+#define CP_STORE_INBOUND_RCPTS_MAX 65536 /* rcpt_to, result: bytes */
+
+/* Keep one message (1..CP_STORE_BODY_MAX bytes); in->id and in->size set.
+ * Durable on return (outside a batch). */
+int cp_store_insert_inbound(cp_store *st, cp_inbound *in, const void *data,
+    size_t len, cp_err *err);
+/* Mark message id processed at now with kind (one of the four) and result
+ * (at most CP_STORE_INBOUND_RCPTS_MAX bytes). CP_ENOTFOUND if unknown. */
+int cp_store_finish_inbound(cp_store *st, int64_t id, const char *kind,
+    const char *result, int64_t now, cp_err *err);
+/* Messages after id `after` (0: from the first), in id order, at most
+ * limit (0: all); pending_only: those not processed yet (after a crash). */
+int cp_store_list_inbound(cp_store *st, int64_t after, size_t limit,
+    int pending_only, cp_inbound_cb cb, void *arg, cp_err *err);
+/* The raw message appended to out. CP_ENOTFOUND if unknown. */
+int cp_store_get_inbound_body(cp_store *st, int64_t id, cp_buf *out,
+    cp_err *err);
+
+/* One recipient row with its message's fields (tenant, mailbox, return
+ * path, Message-ID): *out (the caller's) holds one entry. CP_ENOTFOUND if
+ * there is no such recipient. */
+int cp_store_get_recipient(cp_store *st, int64_t rcpt, cp_due_list **out,
+    cp_err *err);
+
+/*
+ * A report received after the fact about recipient a->rcpt (a late bounce
+ * or a complaint), recorded as an attempt (duration 0, a->time when it was
+ * received; mx: the remote MTA the report names) with its reply, reason,
+ * cause and receiver. a->outcome says what the report means:
+ *   CP_RCPT_BOUNCED: the message did not reach the mailbox after all (a
+ *     DSN with Action: failed, hard or soft): a DELIVERED recipient
+ *     becomes BOUNCED and takes the report as its last answer; a
+ *     recipient in any other state keeps it (a queued or deferred one is
+ *     still delivery's to decide; bounced, expired, cancelled are final);
+ *   CP_RCPT_DELIVERED: it arrived and the report is about it (an ARF
+ *     complaint): nothing changes but the record.
+ * The recipient's attempt count is not changed (no delivery was tried).
+ * *changed (may be NULL): 1 when the state moved. a->id and a->message
+ * are set. CP_ENOTFOUND if the recipient does not exist.
+ */
+int cp_store_record_late(cp_store *st, cp_attempt *a, int *changed,
+    cp_err *err);
+
+/* Per-tenant unsubscribe setting (List-Unsubscribe added on submission).
+ * CP_ENOTFOUND for an unknown tenant. */
+int cp_store_set_tenant_unsubscribe(cp_store *st, int64_t tenant, int on,
+    cp_err *err);
+int cp_store_get_tenant_unsubscribe(cp_store *st, int64_t tenant, int *on,
+    cp_err *err);
+
 /* ---- input checks (also for callers that take these from the wire) ---- */
 
 /* An address: text without NUL or control bytes, valid UTF-8, local part

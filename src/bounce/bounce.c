@@ -8,9 +8,9 @@
  * RFC 3464 delivery-status part (bounce_dsn.c), an Amazon SES JSON
  * notification (bounce_json.c), an RFC 3834 auto-reply (bounce_auto.c),
  * and last the plain-text bounce of some MTA family (bounce_text.c with
- * the signatures of bounce_lhost.c). When the fast MIME scan gave up and
- * no reader found a recipient, GMime parses the email and the readers run
- * again. Then the returned original (its Message-ID and Return-Path, for
+ * the signatures of bounce_lhost.c). When the fast MIME scan could not
+ * follow the structure, GMime parses the email and the readers read its
+ * parts instead. Then the returned original (its Message-ID and Return-Path, for
  * VERP) is found and every record gets its reason (bounce_reason.c).
  *
  * Strings live in a per-parser arena of chunks, emptied by the next parse.
@@ -170,6 +170,7 @@ rcpt_init(bnc_rcpt *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->recipient = r->orig_recipient = r->action = r->status = "";
+	r->status_text = "";
 	r->diagnostic = r->remote_mta = r->reporting_mta = "";
 	r->command = r->date = r->reason = r->rule = r->feedback_type = "";
 	r->receiver = "unknown";
@@ -188,15 +189,6 @@ bnc_add_rcpt(cp_bounce_parser *p)
 	r = &p->rcpts[p->n++];
 	rcpt_init(r);
 	return r;
-}
-
-bnc_rcpt *
-bnc_find_rcpt(cp_bounce_parser *p, const char *addr)
-{
-	for (size_t i = 0; i < p->n; i++)
-		if (strcasecmp(p->rcpts[i].recipient, addr) == 0)
-			return &p->rcpts[i];
-	return NULL;
 }
 
 static int
@@ -328,8 +320,6 @@ addr_of(cp_bounce_parser *p, cp_slice v)
 	return "";
 }
 
-static void run_readers(cp_bounce_parser *p);
-
 /* The original's header: an attached message, else the text after the
  * family's "copy of the message follows" line. */
 static void
@@ -383,6 +373,9 @@ verp_token(const char *addr)
 	return plus + 1;
 }
 
+/* What ties the bounce to the message we sent: the original's
+ * Message-ID and Return-Path, the bounce's envelope recipient, and the
+ * VERP token in either. */
 static void
 set_identity(cp_bounce_parser *p)
 {
@@ -391,8 +384,7 @@ set_identity(cp_bounce_parser *p)
 
 	if (p->orig_head.len > 0) {
 		if (bnc_head_get(p->orig_head, "Message-ID", &v))
-			p->out.message_id = addr_of(p, v)[0] ? bnc_clean(p,
-			    cp_slice_trim(v)) : bnc_clean(p, v);
+			p->out.message_id = bnc_clean(p, cp_slice_trim(v));
 		if (bnc_head_get(p->orig_head, "Return-Path", &v))
 			p->out.return_path = addr_of(p, v);
 	}
@@ -408,6 +400,8 @@ set_identity(cp_bounce_parser *p)
 		const char *at = strrchr(tok, '@');
 
 		p->out.verp = bnc_strdup(p, tok, (size_t)(at - tok));
+		if (p->out.verp == NULL)
+			p->out.verp = "";
 	}
 }
 
@@ -433,12 +427,50 @@ reset(cp_bounce_parser *p)
 	p->n = 0;
 	p->broken = 0;
 	p->oom = 0;
+	p->weak = 0;
 	p->family = "";
 	p->orig_head = bnc_slice("", 0);
 	memset(&p->out, 0, sizeof(p->out));
 	p->out.family = p->out.message_id = p->out.return_path = "";
 	p->out.rcpt_to = p->out.verp = p->out.envelope_id = "";
 	p->out.source_ip = p->out.subject = p->out.notes = "";
+}
+
+static void run_readers(cp_bounce_parser *p);
+
+/* Did a reader of a machine-readable report decide (DSN, ARF, SES)? */
+static int
+structured(const char *family)
+{
+	return strcmp(family, "rfc3464") == 0 || strcmp(family, "arf") == 0 ||
+	    strcmp(family, "amazonses") == 0;
+}
+
+/*
+ * The fast scan could not follow the structure and found no report in
+ * it: the readers run over GMime's parts. A report found there wins;
+ * otherwise what the fast scan found is put back.
+ */
+static void
+read_with_gmime(cp_bounce_parser *p)
+{
+	size_t nparts = p->nparts, n = p->n;
+	const char *family = p->family;
+
+	memcpy(p->saved, p->parts, nparts * sizeof(p->parts[0]));
+	memcpy(p->saved_rcpts, p->rcpts, n * sizeof(p->rcpts[0]));
+	if (bnc_mime_gmime(p)) {
+		run_readers(p);
+		if (p->n > 0 && (structured(p->family) || n == 0)) {
+			p->out.used_gmime = 1;
+			return;
+		}
+	}
+	memcpy(p->parts, p->saved, nparts * sizeof(p->parts[0]));
+	memcpy(p->rcpts, p->saved_rcpts, n * sizeof(p->rcpts[0]));
+	p->nparts = nparts;
+	p->n = n;
+	p->family = family;
 }
 
 static void
@@ -452,6 +484,7 @@ run_readers(cp_bounce_parser *p)
 	const bnc_part *pt;
 
 	p->n = 0;
+	p->family = "";
 	if ((pt = bnc_part_find(p, fb_types)) != NULL &&
 	    bnc_arf_read(p, pt) > 0) {
 		p->family = "arf";
@@ -461,6 +494,13 @@ run_readers(cp_bounce_parser *p)
 	    bnc_dsn_read(p, pt) > 0) {
 		if (p->family[0] == '\0')
 			p->family = "rfc3464";
+		return;
+	}
+	p->n = 0;
+	if ((pt = bnc_part_text(p)) != NULL &&
+	    bnc_dsn_read_embedded(p, pt->body) > 0) {
+		/* a report quoted as text, or behind a broken boundary */
+		p->family = "rfc3464";
 		return;
 	}
 	p->n = 0;
@@ -507,9 +547,9 @@ parse_forwarded(cp_bounce_parser *p, const cp_bounce **out, cp_err *err)
 	cp_buf_init(&copy, CP_BOUNCE_MAX);
 	if (cp_buf_add(&copy, p->fwd.p, p->fwd.len) != CP_OK)
 		return cp_err_set(err, CP_ENOMEM, "bounce: out of memory");
-	p->depth = 1;
+	p->depth++;
 	rc = cp_bounce_parse(p, copy.data, copy.len, out, err);
-	p->depth = 0;
+	p->depth--;
 	cp_buf_free(&copy);
 	if (rc == CP_OK)
 		bnc_note(p, "the bounce was forwarded as an attachment");
@@ -539,18 +579,19 @@ cp_bounce_parse(cp_bounce_parser *p, const char *data, size_t len,
 	bnc_fields_parse(all, &p->top, &p->body);
 	p->out.subject = top_clean(p, "Subject");
 	bnc_mime_scan(p);
+	/* the fast scan could not follow the structure: GMime's parser
+	 * tolerates more (RFC 2231 boundaries, odd nesting); its parts are
+	 * read instead when it makes any */
 	run_readers(p);
-	if (p->n == 0 && p->broken && bnc_mime_gmime(p)) {
-		p->out.used_gmime = 1;
-		run_readers(p);
-	}
-	if (p->n == 0 && p->depth == 0 && forwarded(p))
+	if (p->broken && !structured(p->family))
+		read_with_gmime(p);
+	if ((p->n == 0 || p->weak) && p->depth < 3 && forwarded(p))
 		return parse_forwarded(p, out, err);
 	find_original(p);
 	set_identity(p);
 	txt = bnc_part_text(p);
 	if (txt != NULL)
-		ctx = bnc_slice(txt->body.p, bnc_orig_start(p, txt->body));
+		ctx = txt->body; /* cut at the original when needed */
 	for (size_t i = 0; i < p->n; i++)
 		bnc_reason_decide(p, &p->rcpts[i], ctx);
 	p->out.family = p->family;

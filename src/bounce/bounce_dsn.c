@@ -93,6 +93,8 @@ action_of(cp_slice v)
 		return "failed";
 	if (bnc_istarts(t, "defer") || bnc_istarts(t, "delay"))
 		return "delayed";
+	if (bnc_istarts(t, "deliverable")) /* Postfix's verify reports */
+		return "delivered";
 	return "";
 }
 
@@ -159,8 +161,16 @@ dsn_field(cp_bounce_parser *p, dsn_state *st, cp_slice name, cp_slice v)
 		return;
 	if (bnc_ieq(name, "Action"))
 		r->action = action_of(v);
-	else if (bnc_ieq(name, "Status"))
+	else if (bnc_ieq(name, "Status")) {
+		cp_slice t = cp_slice_trim(v);
+
 		r->status = status_of(p, v);
+		/* "4.0.0 (cat.example.net: host name lookup failure)" */
+		if (r->status[0] != '\0' && t.len > strlen(r->status))
+			r->status_text = bnc_clean(p, cp_slice_trim(bnc_slice(
+			    t.p + strlen(r->status), t.len -
+			    strlen(r->status))));
+	}
 	else if (bnc_ieq(name, "Remote-MTA"))
 		r->remote_mta = bnc_clean(p, typed_value(v));
 	else if (bnc_ieq(name, "Diagnostic-Code")) {
@@ -231,4 +241,57 @@ bnc_dsn_read(cp_bounce_parser *p, const bnc_part *ds)
 		p->n = o;
 	}
 	return p->n - before;
+}
+
+/*
+ * A delivery-status block pasted into a text part: a bounce quoted whole
+ * as plain text by a relay that re-bounced it, or a report whose MIME
+ * boundary is broken (" --boundary") so the part never separated. The
+ * fields start after the blank line under a "Content-Type:
+ * message/delivery-status" line and end at the next boundary line
+ * ("--..."). 0 when the text has none.
+ */
+size_t
+bnc_dsn_read_embedded(cp_bounce_parser *p, cp_slice text)
+{
+	static const char mark[] = "message/delivery-status";
+	const char *q, *start, *end;
+	cp_cursor c;
+	cp_slice line;
+	bnc_part pt;
+
+	line = bnc_slice(text.p, 0);
+	q = bnc_isearch(text, mark);
+	if (q == NULL)
+		return 0;
+	/* the mark is the value of a Content-Type line */
+	start = q;
+	while (start > text.p && start[-1] != '\n')
+		start--;
+	if (!bnc_istarts(bnc_slice(start, (size_t)(q - start)),
+	    "content-type:"))
+		return 0;
+	start = memchr(q, '\n', text.len - (size_t)(q - text.p));
+	if (start == NULL)
+		return 0;
+	start++;
+	/* its header block ends at the first blank line */
+	cp_cursor_init(&c, start, text.len - (size_t)(start - text.p));
+	while (bnc_next_line(&c, &line) && cp_slice_trim(line).len > 0)
+		;
+	start = line.p + line.len;
+	end = text.p + text.len;
+	cp_cursor_init(&c, start, (size_t)(end - start));
+	while (bnc_next_line(&c, &line)) {
+		cp_slice t = cp_slice_trim(line);
+
+		if (t.len > 2 && t.p[0] == '-' && t.p[1] == '-') {
+			end = line.p;
+			break;
+		}
+	}
+	memset(&pt, 0, sizeof(pt));
+	pt.ctype = bnc_slice(mark, sizeof(mark) - 1);
+	pt.body = bnc_slice(start, (size_t)(end - start));
+	return bnc_dsn_read(p, &pt);
 }

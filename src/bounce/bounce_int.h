@@ -67,17 +67,20 @@ struct cp_bounce_parser {
 	bnc_fields scratch;   /* a part's header while scanning */
 	cp_slice body;        /* the email's body (raw) */
 	bnc_part parts[BNC_PARTS_MAX];
+	bnc_part saved[BNC_PARTS_MAX]; /* the fast scan's, while GMime tries */
 	size_t nparts;
 	int broken;           /* the fast scan met something it could not
 				 follow: GMime should try */
 	bnc_rcpt rcpts[CP_BOUNCE_RCPT_MAX];
+	bnc_rcpt saved_rcpts[CP_BOUNCE_RCPT_MAX]; /* while GMime tries */
 	size_t n;
 	cp_buf notes;
 	cp_bounce out;
 	const char *family;
 	cp_slice orig_head;   /* the original message's header, if found */
 	int oom;
-	int depth;            /* 1 while parsing a forwarded bounce */
+	int depth;            /* > 0 while parsing a forwarded bounce */
+	int weak;             /* the only record is a guess (original's To:) */
 	cp_slice fwd;         /* the forwarded bounce found */
 	struct bnc_phrase_scratch *ps_text;   /* the text part's scan */
 	struct bnc_phrase_scratch *ps_diag;   /* a diagnostic's scan */
@@ -94,8 +97,6 @@ char *bnc_strdup(cp_bounce_parser *p, const char *s, size_t len);
 char *bnc_clean(cp_bounce_parser *p, cp_slice v);
 void bnc_note(cp_bounce_parser *p, const char *note);
 bnc_rcpt *bnc_add_rcpt(cp_bounce_parser *p);
-/* The record for this address, or NULL. */
-bnc_rcpt *bnc_find_rcpt(cp_bounce_parser *p, const char *addr);
 
 /* ---- header fields and MIME (bounce_mime.c) ---- */
 /* Index the header block at the start of s; *rest gets what follows the
@@ -133,15 +134,15 @@ int bnc_find_addr(cp_slice s, cp_slice *out);
 
 /* ---- format readers: each returns records added ---- */
 size_t bnc_dsn_read(cp_bounce_parser *p, const bnc_part *ds);
-/* Parse the fields of one DSN block (for unit tests as well). */
+/* A delivery-status block pasted into a text part (bounce_dsn.c). */
+size_t bnc_dsn_read_embedded(cp_bounce_parser *p, cp_slice text);
 size_t bnc_arf_read(cp_bounce_parser *p, const bnc_part *fb);
 size_t bnc_auto_read(cp_bounce_parser *p);
 size_t bnc_text_read(cp_bounce_parser *p);
 size_t bnc_json_read(cp_bounce_parser *p);
 
-/* The SMTP command a diagnostic says was answered, "" if none. */
-const char *bnc_find_command(cp_bounce_parser *p, cp_slice s);
-/* Same from the hits of a scan of s (or of a text s starts). */
+/* The SMTP command a diagnostic says was answered, "" if none, from the
+ * hits of a phrase scan of s (or of a text s starts). */
 const char *bnc_command_of(const bnc_hits *h, cp_slice s);
 
 /* The first RFC 3463 status in s (arena copy) or ""; the first SMTP

@@ -56,17 +56,31 @@ const char *
 bnc_isearch(cp_slice s, const char *lit)
 {
 	size_t n = strlen(lit);
-	int a;
+	int lo, up;
+	const char *a, *b, *end;
 
 	if (n == 0)
 		return s.p;
 	if (s.len < n)
 		return NULL;
-	a = lc((unsigned char)lit[0]);
-	for (size_t i = 0; i + n <= s.len; i++)
-		if (lc((unsigned char)s.p[i]) == a &&
-		    strncasecmp(s.p + i + 1, lit + 1, n - 1) == 0)
-			return s.p + i;
+	lo = lc((unsigned char)lit[0]);
+	up = lo >= 'a' && lo <= 'z' ? lo - 32 : lo;
+	end = s.p + s.len - n + 1; /* last start + 1 */
+	/* the next place of each case of the first byte, found by memchr */
+	a = memchr(s.p, lo, (size_t)(end - s.p));
+	b = up != lo ? memchr(s.p, up, (size_t)(end - s.p)) : NULL;
+	while (a != NULL || b != NULL) {
+		const char *q = a == NULL ? b : b == NULL ? a : a < b ? a : b;
+
+		if (strncasecmp(q + 1, lit + 1, n - 1) == 0)
+			return q;
+		if (q == a)
+			a = q + 1 < end ? memchr(q + 1, lo, (size_t)(end - q - 1))
+					: NULL;
+		else
+			b = q + 1 < end ? memchr(q + 1, up, (size_t)(end - q - 1))
+					: NULL;
+	}
 	return NULL;
 }
 
@@ -111,6 +125,23 @@ field_name_len(cp_slice line)
 	return 0;
 }
 
+/*
+ * A line "boundary=..." or "charset=..." at the left margin: a parameter
+ * whose folding lost its white space (seen in the wild); it continues the
+ * field above instead of ending the header.
+ */
+static int
+param_line(cp_slice line)
+{
+	size_t i = 0;
+
+	while (i < line.len && ((line.p[i] >= 'a' && line.p[i] <= 'z') ||
+	    (line.p[i] >= 'A' && line.p[i] <= 'Z') || line.p[i] == '-' ||
+	    line.p[i] == '*' || (line.p[i] >= '0' && line.p[i] <= '9')))
+		i++;
+	return i > 0 && i < line.len && line.p[i] == '=';
+}
+
 void
 bnc_fields_parse(cp_slice s, bnc_fields *out, cp_slice *rest)
 {
@@ -132,7 +163,8 @@ bnc_fields_parse(cp_slice s, bnc_fields *out, cp_slice *rest)
 			*rest = bnc_slice(s.p + c.pos, s.len - c.pos);
 			return;
 		}
-		if (line.p[0] == ' ' || line.p[0] == '\t') {
+		if (line.p[0] == ' ' || line.p[0] == '\t' ||
+		    (last != NULL && param_line(line))) {
 			if (last != NULL)
 				last->value.len = (size_t)(line.p + line.len -
 				    last->value.p);
@@ -193,10 +225,18 @@ bnc_head_get(cp_slice head, const char *name, cp_slice *val)
 			cp_slice more;
 
 			/* take the continuation lines too */
-			while (c.pos < c.len &&
-			    (c.p[c.pos] == ' ' || c.p[c.pos] == '\t') &&
-			    bnc_next_line(&c, &more))
+			for (;;) {
+				size_t at = c.pos;
+
+				if (c.pos >= c.len || !bnc_next_line(&c, &more))
+					break;
+				if (more.len == 0 || (more.p[0] != ' ' &&
+				    more.p[0] != '\t' && !param_line(more))) {
+					c.pos = at;
+					break;
+				}
 				end = more.p + more.len;
+			}
 			*val = bnc_slice(line.p + n + 1,
 			    (size_t)(end - line.p - n - 1));
 			return 1;
@@ -439,7 +479,12 @@ scan_entity(cp_bounce_parser *p, cp_slice head, cp_slice body, int depth,
 		    1);
 		return;
 	}
-	add_part(p, media, head, decode_body(p, head, body), in_message, 0);
+	/* only what the readers look at is decoded: text (not HTML) and
+	 * report parts; images, HTML and attachments stay as they are */
+	if (media.len == 0 || (bnc_istarts(media, "text/") &&
+	    !bnc_ieq(media, "text/html")) || bnc_istarts(media, "message/"))
+		body = decode_body(p, head, body);
+	add_part(p, media, head, body, in_message, 0);
 }
 
 /*
@@ -605,10 +650,9 @@ bnc_mime_gmime(cp_bounce_parser *p)
 	if (m == NULL)
 		return 0;
 	body = g_mime_message_get_mime_part(m);
-	if (body != NULL) {
-		p->nparts = 0;
+	p->nparts = 0;
+	if (body != NULL)
 		gm_walk(p, body, 0);
-	}
 	g_object_unref(m);
 	return p->nparts > 0;
 }

@@ -107,6 +107,7 @@ sender_context(cp_slice text, cp_slice a)
 	    bnc_isearch(before, "envelope-from") != NULL ||
 	    bnc_isearch(before, "sender:") != NULL ||
 	    bnc_isearch(before, "message-id") != NULL ||
+	    bnc_isearch(before, "expanded from") != NULL ||
 	    (at > 0 && text.p[at - 1] == '=');
 }
 
@@ -238,17 +239,20 @@ find_host(cp_bounce_parser *p, cp_slice s)
 /*
  * The SMTP command the receiver answered, as the MTAs word it: Postfix
  * "(in reply to RCPT TO command)", Exim "after RCPT TO:<..>" / "after end
- * of data", qmail "RCPT TO response", Sendmail's transcript ">>> DATA".
+ * of data", qmail "RCPT TO response" / "does not like recipient" /
+ * "failed after I sent the message", Sendmail's transcript ">>> DATA".
  */
 static const bnc_phrase_set command_sets[] = {
 	{ "DATA", L("in reply to end of data", "in reply to data",
 	    "after end of data", "after data", "after pipelined",
-	    "data response", "did not like our data", "smtp command data") },
+	    "data response", "did not like our data", "smtp command data",
+	    "failed after i sent the message") },
 	{ "RCPT", L("in reply to rcpt to", "after rcpt", "smtp:rcpt",
 	    "smtp command rcpt",
-	    "rcpt to response", "did not like our rcpt") },
+	    "rcpt to response", "did not like our rcpt",
+	    "does not like recipient") },
 	{ "MAIL", L("in reply to mail from", "after mail from",
-	    "did not like our mail") },
+	    "did not like our mail", "but sender was rejected") },
 	{ "CONN", L("after initial connection") },
 	{ "EHLO", L("in reply to ehlo", "after ehlo") },
 	{ "HELO", L("in reply to helo", "after helo") },
@@ -259,12 +263,6 @@ bnc_command_sets(size_t *n)
 {
 	*n = sizeof(command_sets) / sizeof(command_sets[0]);
 	return command_sets;
-}
-
-const char *
-bnc_find_command(cp_bounce_parser *p, cp_slice s)
-{
-	return bnc_command_of(bnc_phrase_scan(p->ps_diag, s), s);
 }
 
 const char *
@@ -318,7 +316,8 @@ read_block(cp_bounce_parser *p, bnc_rcpt *r, cp_slice block)
 		r->replycode = code;
 	r->status = bnc_find_status(p, block);
 	r->remote_mta = find_host(p, block);
-	r->command = bnc_find_command(p, block);
+	/* the command comes with the reason (bnc_reason_decide), from the
+	 * same scan of the words */
 	r->diagnostic = bnc_clean(p, block);
 }
 
@@ -422,6 +421,7 @@ bnc_text_read(cp_bounce_parser *p)
 			    c[0].addr.len);
 			bnc_note(p, "no recipient in the bounce text; the "
 			    "original's To: used");
+			p->weak = 1;
 		}
 		p->family = fam->name;
 		return p->n - before;

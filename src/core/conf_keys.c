@@ -118,6 +118,26 @@ check_log_file(const char *v)
 	return check_path(v);
 }
 
+/* Empty, or https://HOST[:PORT][/PATH] without a query, a fragment or a
+ * trailing '/': the relay appends /unsubscribe/TOKEN (RFC 8058 3.1 wants
+ * an HTTPS URI). */
+static const char *
+check_unsubscribe_url(const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0)
+		return NULL;
+	if (strncmp(v, "https://", 8) != 0 || n == 8 || v[8] == '/')
+		return "is not an https URL (https://relay.example.com)";
+	if (v[n - 1] == '/')
+		return "must not end with '/'";
+	for (const char *p = v + 8; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr(".-_~:/%", *p))
+			return "may hold only letters, digits and . - _ ~ : / %";
+	return NULL;
+}
+
 /* The start of a VERP local part (RFC 5321 4.1.2 dot-string, a subset). */
 static const char *
 check_verp_prefix(const char *v)
@@ -154,6 +174,43 @@ check_currency(const char *v)
 			return "is not a currency code (three capitals: USD, EUR)";
 	return v[3] == '\0' ? NULL :
 			      "is not a currency code (three capitals: USD, EUR)";
+}
+
+/* mailbox.ramp: "" or a comma list of 1..90 caps, each 1..1000000. */
+static const char *
+check_ramp(const char *v)
+{
+	size_t n = 0;
+
+	if (*v == '\0')
+		return NULL;
+	for (const char *p = v;; p++) {
+		int64_t x = 0;
+		int digits = 0;
+
+		while (*p == ' ')
+			p++;
+		for (; *p >= '0' && *p <= '9' && digits < 8; p++, digits++)
+			x = x * 10 + (*p - '0');
+		while (*p == ' ')
+			p++;
+		if (digits == 0 || x < 1 || x > 1000000 || ++n > 90 ||
+		    (*p != ',' && *p != '\0'))
+			return "is not a ramp (a comma list of up to 90 daily "
+			       "caps, each 1 to 1000000: 1,1,2,3)";
+		if (*p == '\0')
+			return NULL;
+	}
+}
+
+/* throttle.providers: printable text; src/policy parses the lines. */
+static const char *
+check_providers(const char *v)
+{
+	for (const char *p = v; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return "holds a control character";
+	return NULL;
 }
 
 static const cp_conf_key keys[] = {
@@ -281,6 +338,9 @@ static const cp_conf_key keys[] = {
 	    "a return path per recipient when bounce.domain is set" },
 	{ "bounce.verp_prefix", STR(bounce.verp_prefix), "b-", 1, 32, LIVE,
 	    NULL, check_verp_prefix, "start of VERP local parts" },
+	{ "bounce.unsubscribe_url", STR(bounce.unsubscribe_url), "", 0, 200,
+	    LIVE, NULL, check_unsubscribe_url,
+	    "https base of one-click unsubscribe links; empty: mailto only" },
 
 	/* [log] */
 	{ "log.file", STR(log.file), "stderr", 1, 4096, LIVE, NULL,
@@ -295,6 +355,38 @@ static const cp_conf_key keys[] = {
 	    NULL, NULL, "default messages per mailbox per day; 0: no cap" },
 	{ "mailbox.cap_action", ENUM(mailbox.cap_action), "defer", 0, 0, LIVE,
 	    cap_actions, NULL, "what a message over the cap gets" },
+	{ "mailbox.ramp", STR(mailbox.ramp), "1,1,1,1,1,1,1", 0, 1024, LIVE,
+	    NULL, check_ramp,
+	    "daily caps of a new mailbox's first days, then its cap" },
+
+	/* [throttle] */
+	{ "throttle.start_rate", INT(throttle.start_rate), "60", 1, 1000000,
+	    LIVE, NULL, NULL,
+	    "messages/hour a new (source IP, provider) pair starts at" },
+	{ "throttle.max_rate", INT(throttle.max_rate), "600", 0, 10000000,
+	    LIVE, NULL, NULL,
+	    "messages/hour per (source IP, provider) at full speed; 0: no "
+	    "pacing" },
+	{ "throttle.ramp_time", DUR(throttle.ramp_time), "14d", MINS(1),
+	    DAYS(365), LIVE, NULL, NULL,
+	    "time a pair takes from its start or cut rate to max_rate" },
+	{ "throttle.window", DUR(throttle.window), "1h", MINS(1), DAYS(7),
+	    LIVE, NULL, NULL, "answers judged together for refusal_share" },
+	{ "throttle.refusal_share", INT(throttle.refusal_share), "20", 1, 100,
+	    LIVE, NULL, NULL,
+	    "percent of policy refusals in the window that halves the rate" },
+	{ "throttle.min_answers", INT(throttle.min_answers), "10", 1, 100000,
+	    LIVE, NULL, NULL, "answers in the window before the share counts" },
+	{ "throttle.cooldown", DUR(throttle.cooldown), "1d", 0, DAYS(90), LIVE,
+	    NULL, NULL, "how long a halved rate is held before it climbs" },
+	{ "throttle.pause", DUR(throttle.pause), "1d", MINS(1), DAYS(90), LIVE,
+	    NULL, NULL,
+	    "pause of a source IP at a provider whose block list names it" },
+	{ "throttle.slowdown", DUR(throttle.slowdown), "15m", SEC(1), DAYS(1),
+	    LIVE, NULL, NULL, "pause of a pair after a 421 / 4.7.x slow down" },
+	{ "throttle.providers", STR(throttle.providers), "", 0, 65536, LIVE,
+	    NULL, check_providers,
+	    "more MX patterns: NAME PATTERN...; NAME PATTERN..." },
 
 	/* [cost] */
 	{ "cost.tiers", STR(cost.tiers), CP_COST_TIERS_DEFAULT, 1, 1024, LIVE,
@@ -305,6 +397,19 @@ static const cp_conf_key keys[] = {
 	    "monthly minimum of `coldpost cost`, in cents" },
 	{ "cost.currency", STR(cost.currency), "USD", 3, 3, LIVE, NULL,
 	    check_currency, "currency of the prices (ISO 4217 code)" },
+
+	/* [webhook] */
+	{ "webhook.timeout", DUR(webhook.timeout), "10s", SEC(1), MINS(5),
+	    LIVE, NULL, NULL, "time one webhook POST may take" },
+	{ "webhook.backoff_base", DUR(webhook.backoff_base), "30s", SEC(1),
+	    HOURS(1), LIVE, NULL, NULL,
+	    "delay before the first retry of a failed webhook" },
+	{ "webhook.backoff_max", DUR(webhook.backoff_max), "6h", SEC(1),
+	    DAYS(1), LIVE, NULL, NULL, "longest delay between webhook retries" },
+	{ "webhook.max_attempts", INT(webhook.max_attempts), "15", 1, 100,
+	    LIVE, NULL, NULL, "sends of a webhook before it is given up" },
+	{ "webhook.concurrency", INT(webhook.concurrency), "4", 1, 64, RESTART,
+	    NULL, NULL, "webhook POSTs at once" },
 };
 
 const cp_conf_key *

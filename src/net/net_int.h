@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <openssl/ssl.h>
@@ -100,12 +101,84 @@ int net_limits_take(net_limits *l, const char *ip, uint64_t max_total,
 void net_limits_give(net_limits *l, const char *ip);
 uint64_t net_limits_count(const net_limits *l, const char *ip);
 
+/* ---- inbound: the bounce domain's addresses (net_unsub.c, pure) -------- */
+
+#define NET_UNSUB_PREFIX "unsub"  /* local part: unsub+TENANT-TAG */
+#define NET_UNSUB_TAG_LEN 16      /* hex digits of the HMAC kept */
+#define NET_SECRET_MAX 64         /* VERP key bytes kept by the server */
+
+/* What an RCPT address on the inbound listener is. */
+enum {
+	NET_IN_VERP = 1,       /* a return path of ours: rcpt set */
+	NET_IN_UNSUB,          /* an unsubscribe address: tenant, tag set */
+	NET_IN_OTHER_DOMAIN,   /* not the bounce domain: 550 5.7.1 relaying */
+	NET_IN_UNKNOWN         /* the bounce domain, but not ours: 550 5.1.1 */
+};
+
+typedef struct net_in_rcpt {
+	int kind;
+	int64_t rcpt;          /* NET_IN_VERP */
+	int64_t tenant;        /* NET_IN_UNSUB */
+	char tag[NET_UNSUB_TAG_LEN + 1];
+} net_in_rcpt;
+
+/*
+ * Classify addr (an RCPT TO path, without <>) for the bounce domain
+ * `domain` (empty: nothing is ours) with VERP prefix and secret: a VERP
+ * return path whose tag checks, an unsubscribe address (its tag is
+ * checked later, against the sender), another domain, or an unknown
+ * local part. Returns out->kind.
+ */
+int net_inbound_classify(const char *addr, const char *domain,
+    const char *prefix, const unsigned char *secret, size_t secret_len,
+    net_in_rcpt *out);
+
+/* The local part "unsub+TENANT-TAG" of an unsubscribe address, TAG the
+ * HMAC-SHA256 of the tenant and the recipient address (any case), into
+ * out. CP_ETOOBIG when it does not fit. */
+int net_unsub_make(const unsigned char *secret, size_t secret_len,
+    int64_t tenant, const char *address, char *out, size_t outlen);
+/* Parse a local part (len bytes) "unsub+TENANT-TAG" (prefix without
+ * regard to case): 0 and tenant, tag (lower case) set; -1 otherwise. */
+int net_unsub_parse(const char *local, size_t len, int64_t *tenant,
+    char tag[NET_UNSUB_TAG_LEN + 1]);
+/* Does tag belong to (tenant, address)? Constant time. */
+int net_unsub_check(const unsigned char *secret, size_t secret_len,
+    int64_t tenant, const char *address, const char *tag);
+/*
+ * The RFC 2369 / RFC 8058 fields for a message: List-Unsubscribe with the
+ * mailto address (and the https URL when https is not NULL), and
+ * List-Unsubscribe-Post: List-Unsubscribe=One-Click only with an https
+ * URL (RFC 8058 3.1 asks for one). CRLF line ends, folded under 78
+ * columns. Appends to out.
+ */
+int net_unsub_fields(const char *mailto, const char *https, cp_buf *out);
+/* Insert fields at the end of the header section of msg (before the empty
+ * line; at the end when there is no body). */
+int net_insert_fields(cp_buf *msg, const char *fields, size_t len);
+
+/* What one recipient record of a report (coldpost/bounce.h) means. */
+enum {
+	NET_REPORT_NONE = 0,   /* delayed, delivered, relayed, vacation */
+	NET_REPORT_FAILURE,    /* failed (Action: failed, or no action said) */
+	NET_REPORT_COMPLAINT   /* an ARF feedback report */
+};
+struct cp_bounce;
+struct cp_bounce_rcpt;
+int net_report_class(const struct cp_bounce_rcpt *r);
+/* The record of report b about our recipient addr: the one naming it
+ * (Final- or Original-Recipient, any case), else the only one, else the
+ * first failure or complaint; NULL: none. */
+const struct cp_bounce_rcpt *net_report_pick(const struct cp_bounce *b,
+    const char *addr);
+
 /* ---- settings: one configuration, shared by reference ----------------- */
 
 typedef struct net_settings {
 	int refs;              /* atomic */
 	cp_conf conf;
 	cp_smtpd_conf sconf;   /* strings point into hostname */
+	cp_smtpd_conf iconf;   /* the inbound listener's: no AUTH needed */
 	char hostname[256];
 	SSL_CTX *tls;          /* NULL: no certificate */
 } net_settings;
@@ -158,7 +231,8 @@ int net_cache_login(net_cache *c, const char *user, const char *pass,
 typedef struct net_session net_session;
 typedef struct net_server net_server;
 
-enum { NET_JOB_AUTH = 1, NET_JOB_DOMAIN, NET_JOB_MESSAGE };
+enum { NET_JOB_AUTH = 1, NET_JOB_DOMAIN, NET_JOB_MESSAGE, NET_JOB_INBOUND,
+	NET_JOB_RCPT };
 
 typedef struct net_job net_job;
 struct net_job {
@@ -179,6 +253,9 @@ struct net_job {
 	int auth_ok;
 	net_login login;
 
+	/* RCPT (the policy's check): the address; tenant, mailbox below */
+	char rcpt[CP_STORE_ADDR_MAX + 1];
+
 	/* DOMAIN (a trusted client's MAIL FROM) */
 	char domain[CP_STORE_DOMAIN_MAX + 1];
 	int64_t tenant;        /* out: the domain's tenant, 0 unknown */
@@ -198,9 +275,22 @@ struct net_job {
 	int64_t id;            /* out: the store's message id */
 	int64_t *rcpt_ids;
 	int leased;
+	cp_server_inject_cb inject_done; /* an injection's (sess NULL) */
+	void *inject_arg;
+
+	/* INBOUND (the bounce listener's messages; body, mail_from, rcpts,
+	   received and size as above) */
+	char client[INET6_ADDRSTRLEN];
+	char helo[CP_STORE_DOMAIN_MAX + 3];
+	int unsub_added;       /* MESSAGE: List-Unsubscribe was added */
 };
 
 void net_job_free(net_job *j);
+/* net_inject.c: an injected message's answer (loop, or stop); frees j.
+ * Header completion of an injected message (exposed for tests). */
+void net_inject_finish(net_server *s, net_job *j);
+int net_inject_complete(const char *msg, size_t len, const char *host,
+    cp_buf *out, cp_err *err);
 
 typedef struct net_queue {
 	pthread_mutex_t mu;
@@ -220,7 +310,21 @@ net_job *net_queue_take_all(net_queue *q);
 net_job *net_queue_take(net_queue *q);
 void net_queue_stop(net_queue *q);
 
+/*
+ * DKIM-sign a MESSAGE job in place (j->body gets the DKIM-Signature field
+ * in front): d= from the From header when j->tenant owns that domain,
+ * else j->fallback. Sets j->message_id, j->sign_d and j->sign_s, or
+ * j->unsigned_why when the message stays unsigned.
+ */
+void net_work_sign(net_cache *cache, net_job *j);
 void *net_signer_main(void *arg);
+/* An INBOUND job (a signer thread; parser is the thread's): store the
+ * message, read it, record what it reports, suppress; verdict set. */
+typedef struct cp_bounce_parser cp_bounce_parser;
+void net_inbound_work(net_server *s, net_job *j, cp_bounce_parser **parser);
+/* MESSAGE jobs: List-Unsubscribe for a tenant that wants it (before
+ * signing; j->unsub_added set). */
+void net_unsub_add(net_server *s, net_job *j);
 void *net_writer_main(void *arg);
 /* A job is done: back to the loop. */
 void net_job_done(net_server *s, net_job *j);
@@ -231,12 +335,15 @@ typedef struct net_listener {
 	net_server *srv;
 	struct evconnlistener *lev;
 	int implicit_tls;
+	int inbound;            /* listen.bounce: mail for the bounce domain */
 	char name[64];          /* "127.0.0.1:587" */
 } net_listener;
 
 struct net_server {
 	cp_store *store;
 	cp_deliver *deliver;
+	cp_server_rcpt_fn rcpt_check;
+	void *rcpt_check_arg;
 	char node[CP_STORE_NAME_MAX + 1];
 	unsigned nsigners;
 
@@ -269,16 +376,68 @@ struct net_server {
 	unsigned wait_ms;
 
 	cp_server_stats stats;  /* atomics */
+
+	/* the VERP key (opts, else the store's PATH.verp-key): inbound
+	   attribution and unsubscribe tokens; len 0: none */
+	unsigned char secret[NET_SECRET_MAX];
+	size_t secret_len;
+	unsigned char unsub_key[NET_SECRET_MAX]; /* https tokens (unsub.h) */
+	size_t unsub_key_len;
 };
 
 net_settings *net_server_settings(net_server *s); /* a reference */
 void net_stat_add(uint64_t *field, uint64_t n);
 
-/* ---- sessions (net_session.c) ---------------------------------------------- */
+/* ---- sessions (net_session.c: I/O; net_answer.c: policy) ------------------ */
+
+/* One client connection; the loop thread's only. */
+struct net_session {
+	net_session *next, *prev;
+	net_server *srv;
+	net_settings *set;
+	uint64_t id;
+	cp_smtpd_conn *c;          /* NULL until the TLS handshake (465) */
+	struct bufferevent *bev;
+	struct event *timer, *delay;
+	char addr[INET6_ADDRSTRLEN];
+	unsigned port;
+	int loopback, trusted, implicit_tls, counted;
+	int inbound;               /* on a listen.bounce listener */
+	char helo[CP_STORE_DOMAIN_MAX + 3];
+	int handshaking, delayed, closing, dead, listed;
+	unsigned jobs;             /* in flight */
+	int close_reason;
+
+	int authenticated;
+	net_login login;
+	char user[CP_STORE_ADDR_MAX + 1]; /* last AUTH attempt, for logs */
+
+	/* the transaction */
+	char *mail_from;
+	char pend_from[CP_STORE_ADDR_MAX + 1]; /* MAIL waiting for a lookup */
+	int64_t tenant, mailbox;
+	char fallback[CP_STORE_DOMAIN_MAX + 1];
+	char **rcpts;
+	size_t nrcpts, caprcpts;
+	cp_buf spool;
+	int spool_failed;
+};
+
+/* The socket side (net_session.c). */
+void net_session_pump(net_session *ss);  /* feed, events, output */
+void net_session_flush(net_session *ss); /* the core's replies out */
+void net_session_start_tls(net_session *ss);
+void net_session_delay(net_session *ss, unsigned ms);
+/* The answers (net_answer.c). */
+void net_session_handle(net_session *ss, const cp_smtpd_event *ev);
+void net_txn_reset(net_session *ss);
 
 /* A new session on fd (accepted; loop thread). */
 void net_session_accept(net_server *s, int fd, const struct sockaddr *sa,
-    int implicit_tls);
+    int implicit_tls, int inbound);
+/* The inbound listener's answers (net_inbound.c). */
+void net_inbound_handle(net_session *ss, const cp_smtpd_event *ev);
+void net_inbound_done(net_session *ss, net_job *j);
 /* A job of the session came back. */
 void net_session_job_done(net_server *s, net_job *j);
 /* Draining: tell every session. */

@@ -1,18 +1,11 @@
 /*
  * net_session.c - one client connection of the submission server, on the
  * loop thread: the socket (a libevent bufferevent, an OpenSSL one for
- * implicit TLS, switched to a filtering OpenSSL one after STARTTLS, RFC
- * 3207 4), the smtpd protocol core it feeds, its timers, and the policy
- * answers to the core's events.
- *
- * Policy (RFC 6409 4.3 and 6.1, and no open relay): AUTH goes to a worker
- * (Argon2id); MAIL FROM of an authenticated session must be the mailbox's
- * address (or of its domain when the mailbox may send as the domain),
- * else 553 5.7.1; a client in submission.trusted_networks needs no AUTH
- * but must use a domain the store knows, which names the tenant, else
- * 550 5.7.1; anyone else gets 530 5.7.0. The message is spooled in one
- * buffer that moves, without a copy, to the signer, the writer and
- * delivery; the 250 comes back from the writer after the commit.
+ * implicit TLS, RFC 8314 3.3, switched to a filtering OpenSSL one after
+ * STARTTLS, RFC 3207 4), the smtpd protocol core it feeds and drains,
+ * its timers (idle, DATA, the DELAY after a failed AUTH, the close after
+ * the last reply), accept-time connection limits (421 4.7.0) and the
+ * session's life. The answers to the core's events are net_answer.c's.
  *
  * A session with a job in flight whose client leaves stays allocated
  * (dead, without its socket) until the job comes back.
@@ -37,397 +30,12 @@
 #define OUT_HIGH (256 * 1024) /* output queued before the core waits */
 #define IN_HIGH (256 * 1024)  /* input read ahead before reading stops */
 
-struct net_session {
-	net_session *next, *prev;
-	net_server *srv;
-	net_settings *set;
-	uint64_t id;
-	cp_smtpd_conn *c;          /* NULL until the TLS handshake (465) */
-	struct bufferevent *bev;
-	struct event *timer, *delay;
-	char addr[INET6_ADDRSTRLEN];
-	unsigned port;
-	int loopback, trusted, implicit_tls, counted;
-	int handshaking, delayed, closing, dead, listed;
-	unsigned jobs;             /* in flight */
-	int close_reason;
-
-	int authenticated;
-	net_login login;
-	char user[CP_STORE_ADDR_MAX + 1]; /* last AUTH attempt, for logs */
-
-	/* the transaction */
-	char *mail_from;
-	char pend_from[CP_STORE_ADDR_MAX + 1]; /* MAIL waiting for a lookup */
-	int64_t tenant, mailbox;
-	char fallback[CP_STORE_DOMAIN_MAX + 1];
-	char **rcpts;
-	size_t nrcpts, caprcpts;
-	cp_buf spool;
-	int spool_failed;
-};
-
-static void sess_pump(net_session *ss);
 static void sess_close(net_session *ss);
 
-/* ---- the transaction ----------------------------------------------------- */
-
-static void
-txn_reset(net_session *ss)
-{
-	cp_free(ss->mail_from);
-	ss->mail_from = NULL;
-	for (size_t i = 0; i < ss->nrcpts; i++)
-		cp_free(ss->rcpts[i]);
-	cp_free(ss->rcpts);
-	ss->rcpts = NULL;
-	ss->nrcpts = ss->caprcpts = 0;
-	cp_buf_free(&ss->spool);
-	ss->spool_failed = 0;
-	ss->tenant = ss->mailbox = 0;
-	ss->fallback[0] = '\0';
-}
-
-static int
-txn_add_rcpt(net_session *ss, const char *addr)
-{
-	char *dup;
-
-	if (ss->nrcpts == ss->caprcpts) {
-		size_t cap = ss->caprcpts ? ss->caprcpts * 2 : 8;
-		char **v = cp_realloc(ss->rcpts, cap * sizeof(*v));
-
-		if (v == NULL)
-			return CP_ENOMEM;
-		ss->rcpts = v;
-		ss->caprcpts = cap;
-	}
-	if ((dup = cp_strdup(addr)) == NULL)
-		return CP_ENOMEM;
-	ss->rcpts[ss->nrcpts++] = dup;
-	return CP_OK;
-}
-
-/* ---- answers -------------------------------------------------------------- */
-
-static void
-answer(net_session *ss, int verdict, int code, const char *enh,
-    const char *text)
-{
-	cp_smtpd_answer a;
-
-	memset(&a, 0, sizeof(a));
-	a.verdict = verdict;
-	a.code = code;
-	a.enhanced = enh && enh[0] ? enh : NULL;
-	a.text = text && text[0] ? text : NULL;
-	cp_smtpd_conn_answer(ss->c, &a);
-}
-
-/* A refusal of MAIL, RCPT or DATA, logged with its reply. */
-static void
-refuse(net_session *ss, const char *what, int verdict, int code,
-    const char *enh, const char *text)
-{
-	net_stat_add(&ss->srv->stats.rejected, 1);
-	cp_log(CP_LOG_INFO, "smtpd", "session=%llu client=%s refused %s: "
-	    "%d %s %s", (unsigned long long)ss->id, ss->addr, what, code,
-	    enh, text);
-	answer(ss, verdict, code, enh, text);
-}
-
-static void
-mail_accept(net_session *ss, const char *addr, int64_t tenant,
-    int64_t mailbox, const char *fallback)
-{
-	if ((ss->mail_from = cp_strdup(addr)) == NULL) {
-		answer(ss, CP_SMTPD_TEMPFAIL, 452, "4.3.1",
-		    "Insufficient system resources");
-		return;
-	}
-	ss->tenant = tenant;
-	ss->mailbox = mailbox;
-	snprintf(ss->fallback, sizeof(ss->fallback), "%s", fallback);
-	answer(ss, CP_SMTPD_ACCEPT, 0, NULL, NULL);
-}
-
-/* A trusted client's sender domain: known (tenant > 0) or not. */
-static void
-mail_domain_known(net_session *ss, const char *addr, const char *domain,
-    int64_t tenant)
-{
-	char text[400];
-
-	if (tenant > 0) {
-		mail_accept(ss, addr, tenant, 0, domain);
-		return;
-	}
-	snprintf(text, sizeof(text), "<%s>: Sender address rejected: domain "
-	    "%s is not a sending domain of this relay (trusted clients must "
-	    "use one)", addr, domain);
-	refuse(ss, "MAIL", CP_SMTPD_REJECT, 550, "5.7.1", text);
-}
-
-/* ---- jobs ----------------------------------------------------------------- */
-
-static net_job *
-job_new(net_session *ss, int type)
-{
-	net_job *j = cp_calloc(1, sizeof(*j));
-
-	if (j == NULL)
-		return NULL;
-	j->type = type;
-	j->sess = ss;
-	j->set = net_settings_ref(ss->set);
-	ss->jobs++;
-	return j;
-}
-
-static void
-on_auth(net_session *ss, const cp_smtpd_event *ev)
-{
-	net_job *j;
-
-	snprintf(ss->user, sizeof(ss->user), "%s", ev->user);
-	if (ev->authzid[0] != '\0' && strcasecmp(ev->authzid, ev->user) != 0) {
-		/* RFC 4616 2: acting for someone else is not allowed here */
-		net_stat_add(&ss->srv->stats.auth_failed, 1);
-		cp_log(CP_LOG_INFO, "smtpd", "session=%llu client=%s auth "
-		    "user=%s failed: authzid %s refused",
-		    (unsigned long long)ss->id, ss->addr, ev->user,
-		    ev->authzid);
-		answer(ss, CP_SMTPD_REJECT, 0, NULL, NULL);
-		return;
-	}
-	if ((j = job_new(ss, NET_JOB_AUTH)) == NULL ||
-	    (j->user = cp_strdup(ev->user)) == NULL ||
-	    (j->pass = cp_strdup(ev->pass)) == NULL) {
-		if (j != NULL) {
-			ss->jobs--;
-			net_job_free(j);
-		}
-		answer(ss, CP_SMTPD_TEMPFAIL, 454, "4.7.0",
-		    "Temporary authentication failure");
-		return;
-	}
-	j->passlen = strlen(ev->pass);
-	net_queue_push(&ss->srv->work, j);
-}
-
-static void
-auth_done(net_session *ss, net_job *j)
-{
-	cp_smtpd_answer a;
-
-	memset(&a, 0, sizeof(a));
-	a.verdict = j->verdict;
-	a.code = j->code;
-	a.enhanced = j->enhanced[0] ? j->enhanced : NULL;
-	a.text = j->text[0] ? j->text : NULL;
-	if (j->verdict == CP_SMTPD_ACCEPT) {
-		ss->authenticated = 1;
-		ss->login = j->login;
-		a.user = ss->login.address;
-		net_stat_add(&ss->srv->stats.auth_ok, 1);
-		cp_log(CP_LOG_INFO, "smtpd", "session=%llu client=%s auth "
-		    "user=%s ok mailbox=%lld tenant=%lld",
-		    (unsigned long long)ss->id, ss->addr, j->user,
-		    (long long)j->login.mailbox, (long long)j->login.tenant);
-	} else {
-		net_stat_add(&ss->srv->stats.auth_failed, 1);
-		cp_log(CP_LOG_INFO, "smtpd", "session=%llu client=%s auth "
-		    "user=%s failed%s", (unsigned long long)ss->id, ss->addr,
-		    j->user, j->verdict == CP_SMTPD_TEMPFAIL ?
-		    " (temporary)" : "");
-	}
-	cp_smtpd_conn_answer(ss->c, &a);
-}
-
-static void
-on_mail(net_session *ss, const cp_smtpd_event *ev)
-{
-	net_identity id = { ss->authenticated, ss->trusted,
-		ss->authenticated ? ss->login.address : NULL,
-		ss->login.send_as_domain };
-	char text[512], dom[CP_STORE_DOMAIN_MAX + 1];
-	net_domain d;
-	net_job *j;
-
-	switch (net_sender_check(&id, ev->addr)) {
-	case NET_SENDER_OK:
-		mail_accept(ss, ev->addr, ss->login.tenant, ss->login.mailbox,
-		    ss->login.domain);
-		return;
-	case NET_SENDER_NEED_AUTH:
-		refuse(ss, "MAIL", CP_SMTPD_REJECT, 530, "5.7.0",
-		    "Authentication required");
-		return;
-	case NET_SENDER_NOT_MAILBOX:
-		snprintf(text, sizeof(text), "<%s>: Sender address rejected: "
-		    "not owned by user %s (a mailbox sends only as its own "
-		    "address%s)", ev->addr, ss->login.address,
-		    ss->login.send_as_domain ? " or its domain's" : "");
-		refuse(ss, "MAIL", CP_SMTPD_REJECT, 553, "5.7.1", text);
-		return;
-	case NET_SENDER_NULL:
-		snprintf(text, sizeof(text), "<%s>: Sender address rejected: "
-		    "trusted clients must use an address of a sending domain "
-		    "of this relay", ev->addr);
-		refuse(ss, "MAIL", CP_SMTPD_REJECT, 550, "5.7.1", text);
-		return;
-	default:
-		break;
-	}
-	net_addr_domain(ev->addr, dom, sizeof(dom));
-	if (net_cache_domain(ss->srv->cache, dom, 0, 0, &d, NULL) == 1) {
-		mail_domain_known(ss, ev->addr, dom, d.found ? d.tenant : 0);
-		return;
-	}
-	if ((j = job_new(ss, NET_JOB_DOMAIN)) == NULL) {
-		answer(ss, CP_SMTPD_TEMPFAIL, 451, "4.3.0",
-		    "Temporary failure, try again");
-		return;
-	}
-	snprintf(j->domain, sizeof(j->domain), "%s", dom);
-	snprintf(ss->pend_from, sizeof(ss->pend_from), "%s", ev->addr);
-	net_queue_push(&ss->srv->work, j);
-}
-
-static void
-domain_done(net_session *ss, net_job *j)
-{
-	if (j->verdict != CP_SMTPD_ACCEPT)
-		refuse(ss, "MAIL", j->verdict, j->code, j->enhanced, j->text);
-	else
-		mail_domain_known(ss, ss->pend_from, j->domain, j->tenant);
-}
-
-static void
-on_rcpt(net_session *ss, const cp_smtpd_event *ev)
-{
-	if (ss->mail_from == NULL || (!ss->authenticated && !ss->trusted)) {
-		/* the core keeps the order; this only guards the relay */
-		refuse(ss, "RCPT", CP_SMTPD_REJECT, 530, "5.7.0",
-		    "Authentication required");
-		return;
-	}
-	if (txn_add_rcpt(ss, ev->addr) != CP_OK) {
-		answer(ss, CP_SMTPD_TEMPFAIL, 452, "4.3.1",
-		    "Insufficient system resources");
-		return;
-	}
-	answer(ss, CP_SMTPD_ACCEPT, 0, NULL, NULL);
-}
-
-static void
-on_data(net_session *ss)
-{
-	const cp_smtpd_conf *sc = &ss->set->sconf;
-
-	cp_buf_free(&ss->spool);
-	/* the message, the Received field and the signature in front */
-	cp_buf_init(&ss->spool, sc->max_message_size + sc->max_header_size +
-	    64 * 1024);
-	ss->spool_failed = cp_buf_reserve(&ss->spool, 16 * 1024) != CP_OK;
-	answer(ss, CP_SMTPD_ACCEPT, 0, NULL, NULL);
-}
-
-static void
-on_data_end(net_session *ss, const cp_smtpd_event *ev)
-{
-	net_job *j;
-
-	if (ss->spool_failed || (j = job_new(ss, NET_JOB_MESSAGE)) == NULL) {
-		refuse(ss, "DATA", CP_SMTPD_TEMPFAIL, 452, "4.3.1",
-		    "Insufficient system storage");
-		return;
-	}
-	j->body = ss->spool; /* moves */
-	cp_buf_init(&ss->spool, 0);
-	j->mail_from = ss->mail_from;
-	ss->mail_from = NULL;
-	j->rcpts = ss->rcpts;
-	j->nrcpts = ss->nrcpts;
-	ss->rcpts = NULL;
-	ss->nrcpts = ss->caprcpts = 0;
-	j->tenant = ss->tenant;
-	j->mailbox = ss->mailbox;
-	snprintf(j->fallback, sizeof(j->fallback), "%s", ss->fallback);
-	j->received = (int64_t)time(NULL);
-	j->size = ev->size;
-	j->id = 0;
-	j->verdict = CP_SMTPD_TEMPFAIL;
-	net_queue_push(&ss->srv->work, j);
-}
-
-static void
-message_done(net_session *ss, net_job *j)
-{
-	char qid[32];
-	cp_smtpd_answer a;
-
-	if (j->verdict != CP_SMTPD_ACCEPT) {
-		refuse(ss, "DATA", j->verdict, j->code, j->enhanced, j->text);
-		return;
-	}
-	net_stat_add(&ss->srv->stats.messages, 1);
-	net_stat_add(&ss->srv->stats.recipients, j->nrcpts);
-	if (j->sign_d[0] == '\0')
-		cp_log(CP_LOG_WARN, "dkim", "id=%lld stored unsigned: %s",
-		    (long long)j->id, j->unsigned_why);
-	cp_log(CP_LOG_INFO, "smtpd", "id=%lld session=%llu client=%s "
-	    "from=<%s> nrcpts=%zu size=%llu msgid=%s dkim=%s%s%s%s%s",
-	    (long long)j->id, (unsigned long long)ss->id, ss->addr,
-	    j->mail_from, j->nrcpts, (unsigned long long)j->size,
-	    j->message_id ? j->message_id :
-	    "", j->sign_d[0] ? "d=" : "none", j->sign_d,
-	    j->sign_d[0] ? " s=" : "", j->sign_s, j->leased ? " handed" : "");
-	snprintf(qid, sizeof(qid), "%lld", (long long)j->id);
-	memset(&a, 0, sizeof(a));
-	a.verdict = CP_SMTPD_ACCEPT;
-	a.queue_id = qid;
-	cp_smtpd_conn_answer(ss->c, &a);
-}
+/* ---- I/O --------------------------------------------------------------------- */
 
 void
-net_session_job_done(net_server *s, net_job *j)
-{
-	net_session *ss = j->sess;
-
-	ss->jobs--;
-	if (ss->dead || ss->c == NULL || ss->closing) {
-		if (j->type == NET_JOB_MESSAGE && j->verdict == CP_SMTPD_ACCEPT)
-			cp_log(CP_LOG_INFO, "smtpd", "id=%lld from=<%s> "
-			    "stored, but the client left before the reply",
-			    (long long)j->id, j->mail_from);
-		net_job_free(j);
-		if (ss->dead && ss->jobs == 0)
-			net_session_free_dead(ss);
-		return;
-	}
-	switch (j->type) {
-	case NET_JOB_AUTH:
-		auth_done(ss, j);
-		break;
-	case NET_JOB_DOMAIN:
-		domain_done(ss, j);
-		break;
-	case NET_JOB_MESSAGE:
-		message_done(ss, j);
-		break;
-	}
-	net_job_free(j);
-	sess_pump(ss);
-}
-
-/* ---- events of the core ---------------------------------------------------- */
-
-static void start_tls(net_session *ss);
-static void flush_output(net_session *ss);
-
-static void
-on_delay(net_session *ss, unsigned ms)
+net_session_delay(net_session *ss, unsigned ms)
 {
 	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) *
 		1000 };
@@ -437,69 +45,8 @@ on_delay(net_session *ss, unsigned ms)
 	evtimer_add(ss->delay, &tv);
 }
 
-static void
-handle(net_session *ss, const cp_smtpd_event *ev)
-{
-	switch (ev->type) {
-	case CP_SMTPD_EV_GREETING:
-		if (ss->srv->draining)
-			answer(ss, CP_SMTPD_TEMPFAIL, 421, "4.3.2",
-			    "Service shutting down");
-		else
-			answer(ss, CP_SMTPD_ACCEPT, 0, NULL, NULL);
-		break;
-	case CP_SMTPD_EV_HELO:
-		answer(ss, CP_SMTPD_ACCEPT, 0, NULL, NULL);
-		break;
-	case CP_SMTPD_EV_STARTTLS:
-		flush_output(ss); /* the 220 goes out in the clear */
-		start_tls(ss);
-		break;
-	case CP_SMTPD_EV_AUTH:
-		on_auth(ss, ev);
-		break;
-	case CP_SMTPD_EV_MAIL:
-		on_mail(ss, ev);
-		break;
-	case CP_SMTPD_EV_RCPT:
-		on_rcpt(ss, ev);
-		break;
-	case CP_SMTPD_EV_DATA:
-		on_data(ss);
-		break;
-	case CP_SMTPD_EV_DATA_CHUNK:
-		if (!ss->spool_failed &&
-		    cp_buf_add(&ss->spool, ev->data, ev->len) != CP_OK)
-			ss->spool_failed = 1;
-		break;
-	case CP_SMTPD_EV_DATA_END:
-		on_data_end(ss, ev);
-		break;
-	case CP_SMTPD_EV_RSET:
-		txn_reset(ss);
-		break;
-	case CP_SMTPD_EV_DELAY:
-		on_delay(ss, ev->delay_ms);
-		break;
-	case CP_SMTPD_EV_ERROR:
-		cp_log(CP_LOG_INFO, "smtpd", "session=%llu client=%s limit: %s%s",
-		    (unsigned long long)ss->id, ss->addr,
-		    cp_smtpd_reason_name(ev->reason),
-		    ev->fatal ? " (disconnecting)" : "");
-		break;
-	case CP_SMTPD_EV_QUIT:
-		break;
-	case CP_SMTPD_EV_CLOSE:
-		ss->closing = 1;
-		ss->close_reason = ev->reason;
-		break;
-	}
-}
-
-/* ---- I/O --------------------------------------------------------------------- */
-
-static void
-flush_output(net_session *ss)
+void
+net_session_flush(net_session *ss)
 {
 	struct evbuffer *out = bufferevent_get_output(ss->bev);
 	const char *p;
@@ -574,8 +121,8 @@ close_when_sent(net_session *ss)
 		evtimer_add(ss->delay, &tv);
 }
 
-static void
-sess_pump(net_session *ss)
+void
+net_session_pump(net_session *ss)
 {
 	cp_smtpd_event ev;
 	int progress = 1;
@@ -586,16 +133,16 @@ sess_pump(net_session *ss)
 		progress = feed_input(ss);
 		while (!ss->delayed && cp_smtpd_conn_next_event(ss->c, &ev) !=
 		    CP_SMTPD_EV_NONE) {
-			handle(ss, &ev);
+			net_session_handle(ss, &ev);
 			progress = 1;
 		}
 		if (!ss->delayed && !ss->handshaking)
-			flush_output(ss);
+			net_session_flush(ss);
 	}
 	if (ss->closing) {
 		struct timeval tv = { 10, 0 }; /* a client that never reads */
 
-		flush_output(ss);
+		net_session_flush(ss);
 		bufferevent_disable(ss->bev, EV_READ);
 		evtimer_add(ss->timer, &tv);
 		close_when_sent(ss);
@@ -607,7 +154,7 @@ sess_pump(net_session *ss)
 static void
 on_read(struct bufferevent *bev, void *arg)
 {
-	sess_pump(arg);
+	net_session_pump(arg);
 }
 
 static void
@@ -618,7 +165,7 @@ on_write(struct bufferevent *bev, void *arg)
 	if (ss->closing)
 		close_when_sent(ss);
 	else
-		sess_pump(ss);
+		net_session_pump(ss);
 }
 
 static int
@@ -658,7 +205,7 @@ on_event(struct bufferevent *bev, short what, void *arg)
 		if (tls_ready(ss) != 0)
 			sess_close(ss);
 		else
-			sess_pump(ss);
+			net_session_pump(ss);
 		return;
 	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
@@ -676,7 +223,7 @@ on_event(struct bufferevent *bev, short what, void *arg)
 			cp_smtpd_conn_eof(ss->c);
 			while (cp_smtpd_conn_next_event(ss->c, &ev) !=
 			    CP_SMTPD_EV_NONE)
-				handle(ss, &ev);
+				net_session_handle(ss, &ev);
 		}
 		if (ss->close_reason == 0)
 			ss->close_reason = CP_SMTPD_R_EOF;
@@ -693,8 +240,8 @@ set_callbacks(net_session *ss)
 }
 
 /* RFC 3207 4: after the 220, the TLS handshake on the same connection. */
-static void
-start_tls(net_session *ss)
+void
+net_session_start_tls(net_session *ss)
 {
 	SSL *ssl = ss->set->tls ? SSL_new(ss->set->tls) : NULL;
 	struct bufferevent *fb;
@@ -735,7 +282,7 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 	cp_log(CP_LOG_INFO, "smtpd", "session=%llu client=%s timeout",
 	    (unsigned long long)ss->id, ss->addr);
 	cp_smtpd_conn_timeout(ss->c);
-	sess_pump(ss);
+	net_session_pump(ss);
 }
 
 static void
@@ -749,7 +296,7 @@ on_delay_end(evutil_socket_t fd, short what, void *arg)
 	}
 	ss->delayed = 0;
 	bufferevent_enable(ss->bev, EV_READ);
-	sess_pump(ss);
+	net_session_pump(ss);
 }
 
 /* ---- lifecycle --------------------------------------------------------------- */
@@ -794,7 +341,7 @@ sess_unlist(net_session *ss)
 static void
 sess_destroy(net_session *ss)
 {
-	txn_reset(ss);
+	net_txn_reset(ss);
 	cp_smtpd_conn_free(ss->c);
 	net_settings_unref(ss->set);
 	ss->srv->nsessions--;
@@ -883,7 +430,7 @@ peer_addr(const struct sockaddr *sa, char *ip, size_t iplen, unsigned *port,
 
 void
 net_session_accept(net_server *s, int fd, const struct sockaddr *sa,
-    int implicit_tls)
+    int implicit_tls, int inbound)
 {
 	net_settings *set = net_server_settings(s);
 	net_session *ss = NULL;
@@ -917,6 +464,9 @@ net_session_accept(net_server *s, int fd, const struct sockaddr *sa,
 	ss->trusted = cp_conf_cidrs_match(
 	    &ss->set->conf.submission.trusted_networks, family, bin);
 	ss->implicit_tls = implicit_tls;
+	ss->inbound = inbound;
+	if (inbound) /* an MX: nobody is trusted to relay through it */
+		ss->trusted = 0;
 	ss->counted = 1;
 	ss->listed = 1;
 	ss->next = s->sessions;
@@ -961,7 +511,8 @@ net_session_accept(net_server *s, int fd, const struct sockaddr *sa,
 		    BEV_OPT_CLOSE_ON_FREE);
 		if (ss->bev == NULL)
 			goto fail_ss;
-		ss->c = cp_smtpd_conn_new(&ss->set->sconf, &peer);
+		ss->c = cp_smtpd_conn_new(inbound ? &ss->set->iconf :
+		    &ss->set->sconf, &peer);
 		set_callbacks(ss);
 		if (ss->c == NULL) {
 			sess_close(ss);
@@ -969,9 +520,10 @@ net_session_accept(net_server *s, int fd, const struct sockaddr *sa,
 		}
 	}
 	cp_log_debug(CP_CONF_DEBUG_NET, "net", "session=%llu client=%s:%u "
-	    "connected%s%s", (unsigned long long)ss->id, ss->addr, port,
-	    implicit_tls ? " tls" : "", ss->trusted ? " trusted" : "");
-	sess_pump(ss);
+	    "connected%s%s%s", (unsigned long long)ss->id, ss->addr, port,
+	    implicit_tls ? " tls" : "", ss->trusted ? " trusted" : "",
+	    inbound ? " inbound" : "");
+	net_session_pump(ss);
 	return;
 fail_ss:
 	if (ss->bev == NULL)
@@ -996,7 +548,7 @@ net_session_shutdown_all(net_server *s)
 			continue;
 		}
 		cp_smtpd_conn_shutdown(ss->c);
-		sess_pump(ss); /* may close ss */
+		net_session_pump(ss); /* may close ss */
 	}
 }
 

@@ -25,6 +25,7 @@
 
 #include "coldpost/alloc.h"
 #include "coldpost/auth.h"
+#include "coldpost/bounce.h"
 #include "coldpost/log.h"
 #include "coldpost/msg.h"
 #include "coldpost/relay.h"
@@ -206,12 +207,15 @@ typedef struct sign_scan {
 	char *message_id;
 } sign_scan;
 
-/* The value of a field: after the colon, without the outer blanks and the
- * final line end; unfolded enough for an id. */
+/* The value of a field as an id for the store: after the colon, without
+ * the outer blanks, unfolded, printable ASCII only (RFC 5322 3.6.4
+ * msg-id is ASCII; anything else would be refused by the store). */
 static char *
 field_value(const char *field, size_t len)
 {
 	const char *colon = memchr(field, ':', len), *p, *end = field + len;
+	char *out;
+	size_t n = 0;
 
 	if (colon == NULL)
 		return NULL;
@@ -221,7 +225,18 @@ field_value(const char *field, size_t len)
 	while (end > p && (end[-1] == ' ' || end[-1] == '\t' ||
 	    end[-1] == '\r' || end[-1] == '\n'))
 		end--;
-	return cp_strndup(p, (size_t)(end - p));
+	if ((out = cp_malloc((size_t)(end - p) + 1)) == NULL)
+		return NULL;
+	for (; p < end; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch == '\t')
+			ch = ' ';
+		if (ch >= 0x20 && ch < 0x7f)
+			out[n++] = (char)ch;
+	}
+	out[n] = '\0';
+	return out;
 }
 
 static int
@@ -245,8 +260,12 @@ scan_field(void *arg, const char *field, size_t len)
 			    "%.253s", from.mbox[0].domain);
 	}
 	if (strcmp(net_sign_names[i], "message-id") == 0 &&
-	    sc->message_id == NULL)
+	    sc->message_id == NULL) {
 		sc->message_id = field_value(field, len);
+		if (sc->message_id != NULL &&
+		    strlen(sc->message_id) > CP_STORE_MSGID_MAX)
+			sc->message_id[0] = '\0'; /* not an id anyone keeps */
+	}
 	return 0;
 }
 
@@ -301,8 +320,8 @@ sign_with(net_job *j, const net_domain *d, const sign_scan *sc, cp_err *err)
 	return rc;
 }
 
-static void
-work_message(net_server *s, net_job *j)
+void
+net_work_sign(net_cache *cache, net_job *j)
 {
 	sign_scan sc;
 	cp_msg_split sp;
@@ -320,7 +339,7 @@ work_message(net_server *s, net_job *j)
 		cp_msg_split_end(&sp, scan_field, &sc, NULL);
 	cp_msg_split_clear(&sp);
 	j->message_id = sc.message_id ? sc.message_id : cp_strdup("");
-	if (sc.from_domain[0] != '\0' && net_cache_domain(s->cache,
+	if (sc.from_domain[0] != '\0' && net_cache_domain(cache,
 	    sc.from_domain, 1, 1, &from, &err) < 0) {
 		cp_log(CP_LOG_WARN, "dkim", "domain=%s lookup failed: %s",
 		    sc.from_domain, err.msg);
@@ -330,7 +349,7 @@ work_message(net_server *s, net_job *j)
 	    j->tenant, j->fallback);
 	if (d == sc.from_domain)
 		use = &from;
-	else if (d[0] != '\0' && net_cache_domain(s->cache, d, 1, 1, &fb,
+	else if (d[0] != '\0' && net_cache_domain(cache, d, 1, 1, &fb,
 	    &err) == 1 && fb.found && fb.tenant == j->tenant)
 		use = &fb;
 	if (use == NULL || use->key == NULL)
@@ -344,22 +363,54 @@ work_message(net_server *s, net_job *j)
 	}
 	cp_dkim_key_free(from.key);
 	cp_dkim_key_free(fb.key);
+}
+
+static void
+work_message(net_server *s, net_job *j)
+{
+	net_unsub_add(s, j); /* before signing: the signature covers it */
+	net_work_sign(s->cache, j);
 	net_queue_push(&s->commit, j);
+}
+
+/* The sending policy on one recipient (suppression, a refusing cap). */
+static void
+work_rcpt(net_server *s, net_job *j)
+{
+	int code = 0;
+
+	j->enhanced[0] = '\0';
+	j->text[0] = '\0';
+	s->rcpt_check(s->rcpt_check_arg, j->tenant, j->mailbox, j->rcpt,
+	    &code, j->enhanced, j->text);
+	if (code == 0) {
+		j->verdict = CP_SMTPD_ACCEPT;
+		return;
+	}
+	j->verdict = code >= 500 ? CP_SMTPD_REJECT : CP_SMTPD_TEMPFAIL;
+	j->code = code;
 }
 
 void *
 net_signer_main(void *arg)
 {
 	net_server *s = arg;
+	cp_bounce_parser *parser = NULL; /* this thread's, made on first use */
 	net_job *j;
 
 	while ((j = net_queue_take(&s->work)) != NULL) {
 		switch (j->type) {
+		case NET_JOB_INBOUND:
+			net_inbound_work(s, j, &parser);
+			break;
 		case NET_JOB_AUTH:
 			work_auth(s, j);
 			break;
 		case NET_JOB_DOMAIN:
 			work_domain(s, j);
+			break;
+		case NET_JOB_RCPT:
+			work_rcpt(s, j);
 			break;
 		case NET_JOB_MESSAGE:
 			work_message(s, j); /* on to the writer */
@@ -367,6 +418,7 @@ net_signer_main(void *arg)
 		}
 		net_job_done(s, j);
 	}
+	cp_bounce_parser_free(parser);
 	return NULL;
 }
 

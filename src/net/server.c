@@ -11,6 +11,7 @@
  * the worker (libevent set up for threads with evthread_use_pthreads).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,9 +22,13 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "coldpost/alloc.h"
+#include "coldpost/bounce.h"
 #include "coldpost/log.h"
 #include "net/net_int.h"
 
@@ -96,7 +101,9 @@ smtpd_settings(net_settings *st)
 
 	cp_smtpd_conf_init(sc);
 	sc->hostname = st->hostname;
-	sc->max_message_size = (uint64_t)c->limits.max_size;
+	/* what the store can keep, with room for Received and the signature */
+	sc->max_message_size = CP_MIN((uint64_t)c->limits.max_size,
+	    (uint64_t)CP_STORE_BODY_MAX - 1024 * 1024);
 	sc->max_recipients = (size_t)c->limits.max_recipients;
 	sc->max_text_line = line;
 	sc->max_command_line = CP_MAX(line, (size_t)CP_SMTPD_COMMAND_LINE_MAX);
@@ -113,6 +120,22 @@ smtpd_settings(net_settings *st)
 	    CP_SMTPD_CLEAR_ALWAYS : CP_SMTPD_CLEAR_NEVER;
 	sc->require_auth = 1;
 	sc->rewrite = 1;
+}
+
+/* The inbound listener's (listen.bounce): an MX for the bounce domain,
+ * no AUTH (RFC 5321 as any MX), no rewriting (a report is kept as sent),
+ * at most what a bounce reader takes. */
+static void
+inbound_settings(net_settings *st)
+{
+	cp_smtpd_conf *ic = &st->iconf;
+
+	*ic = st->sconf;
+	ic->require_auth = 0;
+	ic->auth_cleartext = CP_SMTPD_CLEAR_NEVER;
+	ic->rewrite = 0;
+	ic->max_message_size = CP_MIN(ic->max_message_size,
+	    (uint64_t)CP_BOUNCE_MAX);
 }
 
 int
@@ -145,6 +168,7 @@ net_settings_new(const cp_conf *conf, net_settings **out, cp_err *err)
 		    "(implicit TLS) needs tls.cert and tls.key");
 	}
 	smtpd_settings(st);
+	inbound_settings(st);
 	*out = st;
 	return CP_OK;
 }
@@ -252,7 +276,7 @@ on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	net_listener *l = arg;
 
 	evutil_make_socket_nonblocking(fd);
-	net_session_accept(l->srv, fd, sa, l->implicit_tls);
+	net_session_accept(l->srv, fd, sa, l->implicit_tls, l->inbound);
 }
 
 static void
@@ -277,6 +301,43 @@ evthread_setup(void)
 	evthread_rc = evthread_use_pthreads();
 }
 
+/*
+ * The VERP key, for the inbound listener's attribution and the
+ * unsubscribe tokens: the one delivery got (opts), else the key `coldpost
+ * serve` keeps beside an SQLite store (PATH.verp-key), else none (then
+ * the inbound listener takes nothing and no List-Unsubscribe is added).
+ */
+static void
+server_secret(net_server *s, const cp_server_opts *opts)
+{
+	const char *dsn = opts->conf->server.store;
+	char path[4200];
+	ssize_t got;
+	int fd;
+
+	static const char label[] = "coldpost http";
+	unsigned int n = sizeof(s->unsub_key);
+
+	if (opts->verp_secret != NULL && opts->verp_secret_len > 0) {
+		s->secret_len = CP_MIN(opts->verp_secret_len, sizeof(s->secret));
+		memcpy(s->secret, opts->verp_secret, s->secret_len);
+	} else if (dsn != NULL && strncmp(dsn, "sqlite:", 7) == 0 &&
+	    (size_t)snprintf(path, sizeof(path), "%s.verp-key", dsn + 7) <
+	    sizeof(path) && (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		got = read(fd, s->secret, sizeof(s->secret));
+		close(fd);
+		s->secret_len = got > 0 ? (size_t)got : 0;
+	}
+	if (opts->unsub_secret != NULL && opts->unsub_secret_len > 0) {
+		s->unsub_key_len = CP_MIN(opts->unsub_secret_len,
+		    sizeof(s->unsub_key));
+		memcpy(s->unsub_key, opts->unsub_secret, s->unsub_key_len);
+	} else if (s->secret_len > 0 && HMAC(EVP_sha256(), s->secret,
+	    (int)s->secret_len, (const unsigned char *)label,
+	    sizeof(label) - 1, s->unsub_key, &n) != NULL)
+		s->unsub_key_len = n;
+}
+
 cp_server *
 cp_server_new(const cp_server_opts *opts, cp_err *err)
 {
@@ -295,8 +356,11 @@ cp_server_new(const cp_server_opts *opts, cp_err *err)
 	}
 	s->store = opts->store;
 	s->deliver = opts->deliver;
+	s->rcpt_check = opts->rcpt_check;
+	s->rcpt_check_arg = opts->rcpt_check_arg;
 	snprintf(s->node, sizeof(s->node), "%s", opts->node ? opts->node :
 	    "local");
+	server_secret(s, opts);
 	s->nsigners = opts->sign_threads;
 	if (s->nsigners == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -326,7 +390,7 @@ cp_server_new(const cp_server_opts *opts, cp_err *err)
 
 static int
 bind_one(net_server *s, const char *key, const cp_conf_addr *a, int tls,
-    cp_err *err)
+    int inbound, cp_err *err)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -356,6 +420,7 @@ bind_one(net_server *s, const char *key, const cp_conf_addr *a, int tls,
 	memset(l, 0, sizeof(*l));
 	l->srv = s;
 	l->implicit_tls = tls;
+	l->inbound = inbound;
 	snprintf(l->name, sizeof(l->name), "%s", name.data ? name.data : "?");
 	cp_buf_free(&name);
 	fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -396,15 +461,19 @@ cp_server_listen(cp_server *cs, cp_err *err)
 	CP_ASSERT(!s->listening);
 	/* one array, never moved: each listener's callback points into it */
 	s->listeners = cp_calloc(c->listen.submission.n +
-	    c->listen.submissions.n + 1, sizeof(*s->listeners));
+	    c->listen.submissions.n + c->listen.bounce.n + 1,
+	    sizeof(*s->listeners));
 	if (s->listeners == NULL)
 		return cp_err_set(err, CP_ENOMEM, "server: out of memory");
 	for (size_t i = 0; rc == CP_OK && i < c->listen.submission.n; i++)
 		rc = bind_one(s, "listen.submission", &c->listen.submission.v[i],
-		    0, err);
+		    0, 0, err);
 	for (size_t i = 0; rc == CP_OK && i < c->listen.submissions.n; i++)
 		rc = bind_one(s, "listen.submissions",
-		    &c->listen.submissions.v[i], 1, err);
+		    &c->listen.submissions.v[i], 1, 0, err);
+	for (size_t i = 0; rc == CP_OK && i < c->listen.bounce.n; i++)
+		rc = bind_one(s, "listen.bounce", &c->listen.bounce.v[i], 0, 1,
+		    err);
 	if (rc != CP_OK) {
 		close_listeners(s);
 		s->nlisteners = 0;
@@ -413,9 +482,16 @@ cp_server_listen(cp_server *cs, cp_err *err)
 	s->listening = 1;
 	/* the listeners: the address above, each its own line */
 	for (size_t i = 0; i < s->nlisteners; i++)
-		cp_log(CP_LOG_INFO, "smtpd", "listening on %s (%s)",
+		cp_log(CP_LOG_INFO, "smtpd", "listening on %s (%s%s)",
 		    s->listeners[i].name, s->listeners[i].implicit_tls ?
-		    "implicit TLS" : s->set->tls ? "STARTTLS" : "no TLS");
+		    "implicit TLS" : s->set->tls ? "STARTTLS" : "no TLS",
+		    s->listeners[i].inbound ? ", inbound for the bounce "
+		    "domain" : "");
+	if (c->listen.bounce.n > 0 && (c->bounce.domain[0] == '\0' ||
+	    s->secret_len == 0))
+		cp_log(CP_LOG_WARN, "inbound", "listen.bounce is set but %s: "
+		    "every recipient will be refused", c->bounce.domain[0] ==
+		    '\0' ? "bounce.domain is empty" : "there is no VERP key");
 	return CP_OK;
 }
 
@@ -542,6 +618,8 @@ cp_server_free(cp_server *cs)
 	cp_free(s->signer_thr);
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->done_mu);
+	OPENSSL_cleanse(s->secret, sizeof(s->secret));
+	OPENSSL_cleanse(s->unsub_key, sizeof(s->unsub_key));
 	cp_free(s);
 }
 

@@ -349,6 +349,13 @@ cp_prov_reply_parse(const unsigned char *wire, size_t len, uint16_t want_id,
 	if (tsig != NULL && ldns_rr_rd_count(tsig) == 7 &&
 	    ldns_rdf_size(ldns_rr_rdf(tsig, 5)) == 2)
 		terr = ldns_rdf2native_int16(ldns_rr_rdf(tsig, 5));
+	if (tsig != NULL && ldns_rr_rd_count(tsig) == 7 &&
+	    ldns_rdf_size(ldns_rr_rdf(tsig, 1)) == 6) {
+		const uint8_t *t = ldns_rdf_data(ldns_rr_rdf(tsig, 1));
+
+		for (int i = 0; i < 6; i++)
+			out->signed_at = out->signed_at << 8 | t[i];
+	}
 	if (tsig == NULL) {
 		out->tsig = 0;
 	} else if (key != NULL && ldns_rr_rd_count(tsig) == 7 && terr == 0) {

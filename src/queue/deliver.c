@@ -305,6 +305,10 @@ cp_deliver_new(const cp_deliver_opts *opts, cp_err *err)
 					   : NULL;
 	d->policy = opts->policy;
 	d->policy_arg = opts->policy_arg;
+	d->observe = opts->observe;
+	d->pace = opts->pace;
+	d->pace_arg = opts->pace_arg;
+	d->observe_arg = opts->observe_arg;
 	d->max_memory = opts->max_memory ? opts->max_memory : 64u << 20;
 	if (opts->verp_secret_len > 0 &&
 	    (d->verp_secret = cp_malloc(opts->verp_secret_len)) != NULL) {
@@ -423,10 +427,39 @@ cp_deliver_has_room(cp_deliver *d, size_t len)
 	return ok;
 }
 
+/*
+ * The sending policy on each recipient, asked here, on the thread that
+ * brings the message (the server's writer after its commit, or the
+ * store thread after a claim): the policy reads and writes the store,
+ * which may wait for a commit; the loop must not.
+ */
+static void
+msg_ask_policy(cp_deliver *d, dl_msg *dm)
+{
+	cp_relay_msg *m = dm->m;
+
+	if (d->policy == NULL ||
+	    (dm->pv = cp_calloc(m->nrcpts, sizeof(*dm->pv))) == NULL)
+		return;
+	for (size_t i = 0; i < m->nrcpts; i++) {
+		cp_policy_verdict v = { CP_POLICY_SEND, 0, NULL };
+
+		/* now 0: the policy keeps its own clock (tests run it
+		 * ahead) */
+		d->policy(d->policy_arg, m->tenant, m->mailbox, m->rcpts[i].id,
+		    m->rcpts[i].address, m->mail_from[0] == '\0', 0, &v);
+		dm->pv[i].verdict = v.verdict;
+		dm->pv[i].retry_at = v.retry_at;
+		snprintf(dm->pv[i].reason, sizeof(dm->pv[i].reason), "%s",
+		    v.reason ? v.reason : "");
+	}
+}
+
 /* Queue a message for the loop (handed over or claimed). */
 void
 dl_in_add(cp_deliver *d, dl_msg *dm, int pushed)
 {
+	msg_ask_policy(d, dm);
 	pthread_mutex_lock(&d->mu);
 	dm->next = NULL;
 	if (d->in_tail != NULL)

@@ -196,8 +196,8 @@ dl_conn_quit(dl_conn *c)
 }
 
 /* READY: the next job of the queue, or wait idle, or QUIT. */
-static void
-conn_ready(dl_conn *c)
+void
+dl_conn_next(dl_conn *c)
 {
 	cp_deliver *d = c->d;
 	dl_dq *q = c->dq;
@@ -213,12 +213,12 @@ conn_ready(dl_conn *c)
 		cp_smtpc_conn_quit(c->sc);
 		return;
 	}
-	if ((j = q->head) != NULL) {
-		q->head = j->next;
-		if (q->head == NULL)
-			q->tail = NULL;
-		q->njobs--;
-		j->next = NULL;
+	{
+		const dl_addr *a = conn_addr(c);
+
+		j = dl_dq_take(d, q, c->src_ip, a ? a->host : "");
+	}
+	if (j != NULL) {
 		dl_conn_give(c, j);
 		return;
 	}
@@ -373,7 +373,7 @@ conn_pump(dl_conn *c)
 			dl_conn_start_tls(c);
 			break;
 		case CP_SMTPC_EV_READY:
-			conn_ready(c);
+			dl_conn_next(c);
 			break;
 		case CP_SMTPC_EV_BODY:
 			c->in_body = 1;

@@ -138,8 +138,16 @@ dl_dsn *dl_dsn_make(const char *hostname, int64_t tenant, int64_t msgid,
 
 /* A message being delivered: the hand-over record plus, for recipients
  * claimed from the store, their attempts so far and expiry. */
+/* The policy's answer for one recipient, asked before the loop sees it. */
+typedef struct dl_pv {
+	int verdict;          /* CP_POLICY_* */
+	int64_t retry_at;
+	char reason[240];
+} dl_pv;
+
 typedef struct dl_msg {
 	cp_relay_msg *m;
+	dl_pv *pv;          /* per recipient; NULL: ask on the loop */
 	int *attempts;      /* per recipient; NULL: all 0 (handed over) */
 	int64_t *expires;   /* per recipient; NULL: m->expires */
 	int refs;           /* jobs not finished */
@@ -257,6 +265,10 @@ struct cp_deliver {
 	char *dns_servers;
 	cp_deliver_policy policy;
 	void *policy_arg;
+	cp_deliver_observer observe;
+	void *observe_arg;
+	cp_deliver_pace pace;
+	void *pace_arg;
 	size_t max_memory;
 	unsigned char *verp_secret;
 	size_t verp_secret_len;
@@ -324,6 +336,14 @@ void dl_in_add(cp_deliver *d, dl_msg *dm, int pushed);
 /* deliver_conn.c */
 int dl_conn_open(cp_deliver *d, dl_dq *q);
 void dl_conn_give(dl_conn *c, dl_job *j);
+/* A connection is ready: the next job its queue may send (pacing asked),
+ * or idle, or QUIT past messages_per_connection. */
+void dl_conn_next(dl_conn *c);
+/* The next job of q that pacing lets go from src_ip to mx; jobs it holds
+ * back are deferred (not an attempt of the receiver: a local 451 4.7.0
+ * with the pacing's retry time). NULL when none is left. */
+dl_job *dl_dq_take(cp_deliver *d, dl_dq *q, const char *src_ip,
+    const char *mx);
 void dl_conn_quit(dl_conn *c);
 void dl_conn_force_all(cp_deliver *d);
 void dl_conn_start_tls(dl_conn *c);

@@ -159,6 +159,7 @@ dl_dsn_make(const char *hostname, int64_t tenant, int64_t msgid,
 	    ? "The message could not be delivered before it expired."
 	    : "The receiving server refused the message.";
 	r.last_attempt = now;
+	r.expired = outcome == CP_RCPT_EXPIRED;
 	dsn.reporting_mta = hostname;
 	dsn.from = from;
 	dsn.to = mail_from;

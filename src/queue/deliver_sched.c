@@ -109,6 +109,14 @@ rcpt_outcome(cp_deliver *d, dl_msg *dm, size_t i, int status, int code,
 	a.duration_ms = dur_ms;
 	a.outcome = dec.outcome;
 	a.next_attempt = dec.next_attempt;
+	if (d->observe != NULL) {
+		cp_deliver_event ev = { .tenant = m->tenant,
+			.mailbox = m->mailbox, .message = m->id,
+			.rcpt = m->rcpts[i].address,
+			.cause = classified ? (int)v.cause : -1, .attempt = &a };
+
+		d->observe(d->observe_arg, &ev);
+	}
 	if ((r = dl_rec_new(&a)) != NULL)
 		dl_add_rec(d, r);
 	else
@@ -161,6 +169,7 @@ msg_free(cp_deliver *d, dl_msg *dm)
 	}
 	pthread_mutex_unlock(&d->mu);
 	cp_relay_msg_free(dm->m);
+	cp_free(dm->pv);
 	cp_free(dm->attempts);
 	cp_free(dm->expires);
 	cp_free(dm);
@@ -303,6 +312,46 @@ dl_dq_pop(dl_dq *q)
 	return j;
 }
 
+/* Defer a job's recipients to at (pacing): no receiver was asked. */
+static void
+job_defer(cp_deliver *d, dl_job *j, int64_t at, const char *src_ip,
+    const char *mx)
+{
+	int64_t now = time(NULL);
+	dl_decision dec = { CP_RCPT_DEFERRED, at > now ? at : now + 60 };
+	char text[400];
+
+	/* the hook says when, not why: its hourly rate, or a pause (a
+	 * listed IP, a "slow down"); `coldpost policy` shows which */
+	snprintf(text, sizeof(text), "451 4.7.0 paced: %s towards %s is held "
+	    "by the sending policy (hourly rate or pause); next slot in "
+	    "%lld s", src_ip[0] ? src_ip :
+	    "the default source", mx, (long long)(dec.next_attempt - now));
+	for (size_t k = 0; k < j->n; k++)
+		rcpt_outcome(d, j->dm, j->idx[k], CP_SMTPC_TEMP, 451, "4.7.0",
+		    text, "", src_ip, now, 0, &dec);
+	dl_job_done(d, j);
+}
+
+dl_job *
+dl_dq_take(cp_deliver *d, dl_dq *q, const char *src_ip, const char *mx)
+{
+	dl_job *j;
+	int64_t at = 0;
+
+	/* A static route is a smart host of ours, not a receiver whose
+	 * reputation is earned: pacing is for MX delivery. */
+	while ((j = dl_dq_pop(q)) != NULL) {
+		if (d->pace == NULL || q->dest->route || mx == NULL ||
+		    mx[0] == '\0' ||
+		    d->pace(d->pace_arg, src_ip, mx, 0, &at) ==
+		    CP_POLICY_SEND)
+			return j;
+		job_defer(d, j, at, src_ip, mx);
+	}
+	return NULL;
+}
+
 /* Fail a job's recipients at once (no connection made for them). */
 static void
 job_fail(cp_deliver *d, dl_job *j, int status, int code, const char *enh,
@@ -333,7 +382,6 @@ dl_dq_dispatch(cp_deliver *d, dl_dq *q)
 {
 	dl_dest *x = q->dest;
 	dl_src *s = &d->srcs[q->src];
-	dl_job *j;
 
 	if (q->njobs == 0 || d->loop_stopping)
 		return;
@@ -358,8 +406,7 @@ dl_dq_dispatch(cp_deliver *d, dl_dq *q)
 
 		q->idle = c->inext;
 		c->inext = NULL;
-		j = dl_dq_pop(q);
-		dl_conn_give(c, j);
+		dl_conn_next(c);	/* takes a job, or idles again */
 	}
 	while (q->njobs > q->nopening) {
 		if (!dl_may_open(x->nconn, s->nconn,
@@ -469,25 +516,33 @@ dest_resolve(cp_deliver *d, dl_dest *x)
 static int
 has_8bit(const char *p, size_t len)
 {
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)p[i] & 0x80)
-			return 1;
-	return 0;
+	uint64_t acc = 0, w;
+	size_t i = 0;
+
+	/* eight bytes at a time: this runs over every body */
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, p + i, 8);
+		acc |= w;
+	}
+	for (; i < len; i++)
+		acc |= (unsigned char)p[i];
+	return (acc & 0x8080808080808080ull) != 0;
 }
 
 /* A policy verdict other than SEND ends the recipient's turn here. */
 static int
 policy_stops(cp_deliver *d, dl_msg *dm, size_t i, int64_t now)
 {
-	cp_relay_msg *m = dm->m;
 	cp_policy_verdict v = { CP_POLICY_SEND, 0, NULL };
 	dl_decision dec;
 	char text[300];
 
-	if (d->policy == NULL)
+	/* asked when the message came in (dl_in_add), off this thread */
+	if (dm->pv == NULL)
 		return 0;
-	d->policy(d->policy_arg, m->tenant, m->mailbox, m->rcpts[i].address,
-	    now, &v);
+	v.verdict = dm->pv[i].verdict;
+	v.retry_at = dm->pv[i].retry_at;
+	v.reason = dm->pv[i].reason[0] ? dm->pv[i].reason : NULL;
 	if (v.verdict == CP_POLICY_DEFER) {
 		dec.outcome = CP_RCPT_DEFERRED;
 		dec.next_attempt = v.retry_at > now ? v.retry_at : now + 60;

@@ -221,8 +221,9 @@ store_claim(cp_deliver *d)
 	return full;
 }
 
-/* Expire what waited too long and tell the senders. */
-static void
+/* Expire what waited too long and tell the senders; 1 when the sweep
+ * was full (more may wait). */
+static int
 store_expire(cp_deliver *d)
 {
 	int64_t now = time(NULL);
@@ -230,12 +231,14 @@ store_expire(cp_deliver *d)
 	dl_dsn *list = NULL;
 	char buf[65536];
 	cp_err err;
+	int full;
 
 	if (cp_store_expire_due(d->store, now, DL_CLAIM_MAX, &l, &err) !=
 	    CP_OK) {
 		cp_log(CP_LOG_ERR, "queue", "expiry sweep: %s", err.msg);
-		return;
+		return 0;
 	}
+	full = l->n == DL_CLAIM_MAX;
 	for (size_t i = 0; i < l->n; i++) {
 		const cp_due *u = &l->v[i];
 		size_t got = 0;
@@ -270,6 +273,7 @@ store_expire(cp_deliver *d)
 	cp_due_list_free(l);
 	if (list != NULL)
 		store_dsns(d, list);
+	return full;
 }
 
 /* ---- pools -------------------------------------------------------------- */
@@ -448,8 +452,7 @@ dl_store_main(void *arg)
 			}
 		}
 		if (now - last_expire >= DL_EXPIRE_EVERY_S && !room) {
-			last_expire = now;
-			store_expire(d);
+			last_expire = store_expire(d) ? 0 : now;
 		}
 	}
 	if (cp_store_release_node(d->store, d->node, time(NULL), &n, &err) !=

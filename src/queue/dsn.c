@@ -247,8 +247,8 @@ dsn_status(const cp_dsn_rcpt *r)
 	const char *s = str_or_empty(r->status);
 	int parts = 0, digits = 0;
 
-	if (s[0] != '2' && s[0] != '4' && s[0] != '5')
-		goto fallback;
+	if ((s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.')
+		goto fallback; /* RFC 3463 2: class is one digit */
 	for (const char *p = s; *p; p++) {
 		if (*p >= '0' && *p <= '9') {
 			if (++digits > 3)
@@ -262,7 +262,9 @@ dsn_status(const cp_dsn_rcpt *r)
 	if (parts == 2 && digits > 0)
 		return s;
 fallback:
-	return r->action == CP_DSN_DELAYED ? "4.0.0" : "5.0.0";
+	if (r->action == CP_DSN_DELAYED)
+		return "4.0.0";
+	return r->expired ? "4.4.7" : "5.0.0"; /* RFC 3463 3.5: expired */
 }
 
 /* Collects the original's header fields; long lines folded. */
@@ -416,8 +418,66 @@ dsn_put_headers(dsn_w *w, cp_buf *tmp, const cp_dsn *d, const char *bnd)
 	w_adds(w, "\r\nThis is a MIME-encapsulated message.\r\n\r\n");
 }
 
+/* "2 days 3 hours", "1 hour 5 minutes", "45 seconds": how long s is. */
 static void
-dsn_put_rcpt_text(dsn_w *w, cp_buf *tmp, const cp_dsn_rcpt *r)
+dsn_duration(int64_t s, char *out, size_t outlen)
+{
+	static const struct { int64_t len; const char *name; } u[] = {
+		{ 86400, "day" }, { 3600, "hour" }, { 60, "minute" },
+		{ 1, "second" },
+	};
+	size_t n = 0, shown = 0;
+
+	out[0] = '\0';
+	if (s < 0)
+		s = 0;
+	for (size_t i = 0; i < CP_NELEM(u) && shown < 2; i++) {
+		int64_t k = s / u[i].len;
+
+		if (k == 0 && !(i == CP_NELEM(u) - 1 && shown == 0))
+			continue;
+		s -= k * u[i].len;
+		n += (size_t)snprintf(out + n, outlen - n, "%s%lld %s%s",
+		    shown ? " " : "", (long long)k, u[i].name, k == 1 ? "" : "s");
+		if (n >= outlen)
+			break;
+		shown++;
+	}
+}
+
+/* What happened to one recipient, in words. */
+static const char *
+dsn_headline(const cp_dsn_rcpt *r)
+{
+	if (r->action == CP_DSN_DELAYED)
+		return "not delivered yet; delivery will be retried.";
+	if (r->expired)
+		return "not delivered: no server accepted it before the "
+		       "message expired; no further attempts will be made.";
+	return "not delivered; no further attempts will be made.";
+}
+
+/* The human line when the caller gave none. */
+static const char *
+dsn_fallback_explain(const cp_dsn_rcpt *r)
+{
+	int diag = str_or_empty(r->diagnostic)[0] != '\0';
+
+	if (r->action == CP_DSN_DELAYED)
+		return "The receiving mail server has not accepted the message "
+		       "so far.";
+	if (r->expired)
+		return diag ? "The receiving mail server kept answering with "
+			      "a temporary error." :
+			      "No mail server accepted the message before it "
+			      "expired.";
+	return diag ? "The receiving mail server refused the message." :
+		      "The message could not be delivered.";
+}
+
+static void
+dsn_put_rcpt_text(dsn_w *w, cp_buf *tmp, const cp_dsn *d,
+    const cp_dsn_rcpt *r)
 {
 	cp_buf line;
 	const char *explain = str_or_empty(r->explain);
@@ -427,20 +487,23 @@ dsn_put_rcpt_text(dsn_w *w, cp_buf *tmp, const cp_dsn_rcpt *r)
 	int failed = r->action != CP_DSN_DELAYED;
 
 	if (explain[0] == '\0')
-		explain = failed ? (diag[0] ? "The receiving mail server "
-					      "refused the message." :
-					      "No mail server accepted the "
-					      "message before it expired.") :
-				   "The receiving mail server has not "
-				   "accepted the message so far.";
+		explain = dsn_fallback_explain(r);
 	cp_buf_init(&line, DSN_SCRATCH_MAX);
 	if (w->rc == CP_OK)
 		w->rc = cp_buf_addf(&line, "<%s>: %s", r->address,
-		    failed ? "not delivered; no further attempts will be made."
-			   : "not delivered yet; delivery will be retried.");
+		    dsn_headline(r));
 	dsn_para(w, tmp, "", line.data ? line.data : "");
 	dsn_para(w, tmp, "    ", explain);
 	cp_buf_reset(&line);
+	if (r->expired && failed && d->arrival > 0 && w->rc == CP_OK) {
+		char how[64];
+
+		dsn_duration(d->now - d->arrival, how, sizeof(how));
+		w->rc = cp_buf_addf(&line, "It was tried for %s after it "
+		    "was received.", how);
+		dsn_para(w, tmp, "    ", line.data ? line.data : "");
+		cp_buf_reset(&line);
+	}
 	if (diag[0] != '\0' && w->rc == CP_OK) {
 		w->rc = cp_buf_addf(&line, "The server %s%s%sanswered: %s",
 		    remote[0] ? "(" : "", remote, remote[0] ? ") " : "", diag);
@@ -489,7 +552,7 @@ dsn_put_text(dsn_w *w, cp_buf *tmp, const cp_dsn *d, const dsn_orig *o)
 	dsn_para(w, tmp, "", line.data ? line.data : "");
 	w_add(w, "\r\n", 2);
 	for (size_t i = 0; i < d->n; i++)
-		dsn_put_rcpt_text(w, tmp, &d->rcpts[i]);
+		dsn_put_rcpt_text(w, tmp, d, &d->rcpts[i]);
 	cp_buf_free(&line);
 }
 

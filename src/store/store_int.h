@@ -102,6 +102,83 @@ struct cp_store_ops {
 	    size_t max, size_t *n, cp_err *err);
 	int (*expire_due)(cp_store *st, int64_t now, size_t max,
 	    cp_due_list **out, cp_err *err);
+
+	/* sending policy (store_policy.c checks the inputs) */
+	int (*take_cap)(cp_store *st, int64_t mailbox, int64_t day,
+	    int64_t cap, const char *key, int *taken, int64_t *used,
+	    cp_err *err);
+	int (*get_cap_usage)(cp_store *st, int64_t mailbox, int64_t day,
+	    int64_t *used, cp_err *err);
+	int (*purge_cap_usage)(cp_store *st, int64_t day, size_t *n,
+	    cp_err *err);
+	int (*put_provider_state)(cp_store *st, const cp_provider_state *s,
+	    cp_provider_event *ev, cp_err *err);
+	int (*list_provider_states)(cp_store *st, cp_provider_state_cb cb,
+	    void *arg, cp_err *err);
+	int (*list_provider_events)(cp_store *st, int64_t since, size_t limit,
+	    cp_provider_event_cb cb, void *arg, cp_err *err);
+	int (*add_suppression)(cp_store *st, const cp_suppression *s,
+	    int *added, cp_err *err);
+	int (*remove_suppression)(cp_store *st, int64_t tenant,
+	    const char *address, cp_err *err);
+	int (*get_suppression)(cp_store *st, int64_t tenant,
+	    const char *address, cp_suppression **out, cp_err *err);
+	int (*list_suppressions)(cp_store *st, int64_t tenant,
+	    cp_suppression_cb cb, void *arg, cp_err *err);
+
+	/* inbound mail (store_inbound.c checks the inputs) */
+	int (*insert_inbound)(cp_store *st, cp_inbound *in, const void *data,
+	    size_t len, cp_err *err);
+	int (*finish_inbound)(cp_store *st, int64_t id, const char *kind,
+	    const char *result, int64_t now, cp_err *err);
+	int (*list_inbound)(cp_store *st, int64_t after, size_t limit,
+	    int pending_only, cp_inbound_cb cb, void *arg, cp_err *err);
+	int (*get_inbound_body)(cp_store *st, int64_t id, cp_buf *out,
+	    cp_err *err);
+	int (*get_recipient)(cp_store *st, int64_t rcpt, cp_due_list **out,
+	    cp_err *err);
+	int (*record_late)(cp_store *st, cp_attempt *a, int *changed,
+	    cp_err *err);
+	int (*tenant_unsubscribe)(cp_store *st, int64_t tenant, int set,
+	    int *on, cp_err *err);
+
+	/* webhooks (store_webhook.c checks the inputs) */
+	int (*add_webhook)(cp_store *st, cp_webhook_endpoint *w, cp_err *err);
+	int (*list_webhooks)(cp_store *st, int64_t tenant,
+	    cp_webhook_endpoint_cb cb, void *arg, cp_err *err);
+	int (*get_webhook)(cp_store *st, int64_t id,
+	    cp_webhook_endpoint **out, cp_err *err);
+	int (*remove_webhook)(cp_store *st, int64_t tenant, int64_t id,
+	    cp_err *err);
+	int (*enqueue_webhook_event)(cp_store *st, int64_t tenant,
+	    const char *event, const char *payload, int64_t now, size_t *n,
+	    cp_err *err);
+	int (*claim_webhooks)(cp_store *st, int64_t now, const char *node,
+	    int lease_s, size_t max, cp_webhook_delivery_list **out,
+	    cp_err *err);
+	int (*release_webhooks)(cp_store *st, const char *node, int64_t now,
+	    size_t *n, cp_err *err);
+	int (*finish_webhook)(cp_store *st, int64_t id, cp_err *err);
+	int (*retry_webhook)(cp_store *st, int64_t id, int64_t next_attempt,
+	    const char *error, int dead, cp_err *err);
+	int (*list_webhook_deliveries)(cp_store *st, int64_t webhook, int dead,
+	    size_t limit, cp_webhook_delivery_cb cb, void *arg, cp_err *err);
+	int (*count_webhook_deliveries)(cp_store *st, int64_t webhook,
+	    int64_t *live, int64_t *dead, cp_err *err);
+
+	/* HTTP API (store_http.c checks the inputs) */
+	int (*add_apikey)(cp_store *st, cp_apikey *k, cp_err *err);
+	int (*find_apikey)(cp_store *st, const char *hash, cp_apikey **out,
+	    cp_err *err);
+	int (*list_apikeys)(cp_store *st, int64_t tenant, cp_apikey_cb cb,
+	    void *arg, cp_err *err);
+	int (*remove_apikey)(cp_store *st, int64_t id, cp_err *err);
+	int (*list_messages)(cp_store *st, int64_t tenant, int64_t before,
+	    size_t limit, cp_envelope_cb cb, void *arg, cp_err *err);
+	int (*stat_attempts)(cp_store *st, int64_t tenant, int64_t from,
+	    int64_t to, cp_attempt_stat_cb cb, void *arg, cp_err *err);
+	int (*count_accepted)(cp_store *st, int64_t tenant, int64_t from,
+	    int64_t to, int64_t *messages, int64_t *rcpts, cp_err *err);
 };
 
 /* The generic part of every store; backends embed it first. */

@@ -117,6 +117,7 @@ parse(int argc, char **argv, const msub *sub, mopts *o,
 		{ "tsig", required_argument, NULL, O_TSIG },
 		{ "dns-server", required_argument, NULL, O_DNSSRV },
 		{ "bounce-domain", required_argument, NULL, O_BOUNCE },
+		{ "unsubscribe", required_argument, NULL, O_UNSUB },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, ac = argc - 1;
@@ -157,6 +158,7 @@ parse(int argc, char **argv, const msub *sub, mopts *o,
 		case O_TSIG: o->tsig = optarg; break;
 		case O_DNSSRV: o->dns_server = optarg; break;
 		case O_BOUNCE: o->bounce = optarg; break;
+		case O_UNSUB: o->unsub = optarg; break;
 		case O_GENERATE:
 			o->generate = 1;
 			o->gentype = optarg;

@@ -19,6 +19,11 @@
  * Nothing is lost on a harder stop (kill -9): accepted messages are in the
  * store before their 250, and delivery's leases run out or are given back
  * at the next start.
+ *
+ * Tests only: with COLDPOST_TEST_CLOCK_FILE set, the sending policy's
+ * clock runs that many seconds (the file's number) ahead of the system
+ * clock, re-read at start and on SIGHUP, so that a test lives through days
+ * (daily caps, cool-downs, recovery) in seconds.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,15 +36,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "coldpost/alloc.h"
 #include "coldpost/buf.h"
 #include "coldpost/conf.h"
 #include "coldpost/deliver.h"
+#include "coldpost/http.h"
 #include "coldpost/log.h"
+#include "coldpost/policy.h"
 #include "coldpost/server.h"
 #include "coldpost/store.h"
 #include "tools.h"
@@ -48,7 +58,7 @@
 #define VERP_KEY_LEN 32
 
 typedef struct serve_opts {
-	const char *config, *dns, *node, *pidfile;
+	const char *config, *dns, *node, *pidfile, *web_root;
 	int no_delivery, check;
 } serve_opts;
 
@@ -58,8 +68,12 @@ typedef struct serve_ctx {
 	cp_store *store;
 	cp_deliver *deliver;
 	cp_server *server;
+	cp_http *http;
+	cp_policy *policy;
 	char node[CP_STORE_NAME_MAX + 1];
 	unsigned char verp[VERP_KEY_LEN];
+	unsigned char web_key[VERP_KEY_LEN]; /* unsubscribe tokens, webhooks */
+	int64_t clock_skew; /* s; COLDPOST_TEST_CLOCK_FILE (tests) */
 } serve_ctx;
 
 static void
@@ -68,8 +82,9 @@ serve_usage(FILE *f)
 	fprintf(f,
 	    "usage: coldpost serve [--config FILE] [--dns-server HOST:PORT] "
 	    "[--node NAME]\n"
-	    "                      [--pid-file FILE] [--no-delivery] "
-	    "[--check]\n\n"
+	    "                      [--pid-file FILE] [--web-root DIR] "
+	    "[--no-delivery]\n"
+	    "                      [--check]\n\n"
 	    "Run the relay: SMTP submission (AUTH per mailbox, STARTTLS and "
 	    "implicit TLS),\nthe durable queue, DKIM signing and delivery to "
 	    "the recipients' MX hosts.\nStays in the foreground; logs go "
@@ -82,6 +97,8 @@ serve_usage(FILE *f)
 	    "(default: host name)\n"
 	    "  --pid-file FILE        write the process id there once "
 	    "serving\n"
+	    "  --web-root DIR         the dashboard's files (default: the "
+	    "installed ones)\n"
 	    "  --no-delivery          accept and queue, deliver nothing "
 	    "(maintenance, tests)\n"
 	    "  --check                check the configuration, store and "
@@ -101,6 +118,7 @@ serve_parse(int argc, char **argv, serve_opts *o)
 		{ "dns-server", required_argument, NULL, 'd' },
 		{ "node", required_argument, NULL, 'n' },
 		{ "pid-file", required_argument, NULL, 'p' },
+		{ "web-root", required_argument, NULL, 'w' },
 		{ "no-delivery", no_argument, NULL, 'N' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
@@ -111,13 +129,14 @@ serve_parse(int argc, char **argv, serve_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->config = CP_CONF_PATH;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+c:d:n:p:NCh", opts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "+c:d:n:p:w:NCh", opts, NULL)) !=
 	    -1) {
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case 'd': o->dns = optarg; break;
 		case 'n': o->node = optarg; break;
 		case 'p': o->pidfile = optarg; break;
+		case 'w': o->web_root = optarg; break;
 		case 'N': o->no_delivery = 1; break;
 		case 'C': o->check = 1; break;
 		case 'h': serve_usage(stdout); return -1;
@@ -264,6 +283,12 @@ serve_drop_root(const serve_ctx *c)
 	}
 	if (serve_chown_store(c, pw->pw_uid, pw->pw_gid) != CP_OK)
 		return CP_EIO;
+	/* the log file too, so that SIGHUP can reopen it */
+	if (c->conf.log.file[0] == '/' &&
+	    chown(c->conf.log.file, pw->pw_uid, pw->pw_gid) != 0 &&
+	    errno != ENOENT)
+		cp_log(CP_LOG_WARN, "serve", "chown %s: %s", c->conf.log.file,
+		    strerror(errno));
 	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 ||
 	    setuid(pw->pw_uid) != 0) {
 		cp_log(CP_LOG_ERR, "serve", "cannot become %s: %s", user,
@@ -296,6 +321,101 @@ serve_pidfile(const char *path)
 	return fclose(f) == 0 ? CP_OK : CP_EIO;
 }
 
+/* The test clock's offset from its file; 0 when unset or unreadable. */
+static void
+serve_read_skew(serve_ctx *c)
+{
+	const char *path = getenv("COLDPOST_TEST_CLOCK_FILE");
+	long long v = 0;
+	FILE *f;
+
+	if (path == NULL || *path == '\0' || (f = fopen(path, "r")) == NULL)
+		return;
+	if (fscanf(f, "%lld", &v) == 1) {
+		__atomic_store_n(&c->clock_skew, (int64_t)v, __ATOMIC_RELAXED);
+		cp_log(CP_LOG_WARN, "serve", "test clock: the policy runs "
+		    "%lld s ahead (COLDPOST_TEST_CLOCK_FILE)", v);
+	}
+	fclose(f);
+}
+
+static int64_t
+serve_clock(void *arg)
+{
+	serve_ctx *c = arg;
+
+	return (int64_t)time(NULL) +
+	    __atomic_load_n(&c->clock_skew, __ATOMIC_RELAXED);
+}
+
+/* Every recipient's outcome, from delivery's loop thread, to whoever
+ * watches: the HTTP side's metrics and webhooks. */
+static void
+serve_observe(void *arg, const cp_deliver_event *ev)
+{
+	serve_ctx *c = arg;
+
+	cp_policy_deliver_observer(c->policy, ev);
+	if (c->http != NULL)
+		cp_http_observe(c->http, ev);
+}
+
+static int
+serve_pace(void *arg, const char *src_ip, const char *mx, int64_t now,
+    int64_t *retry_at)
+{
+	int v = cp_policy_may_deliver(arg, src_ip, mx, now, retry_at);
+
+	if (now == 0) /* the policy's clock may run ahead (tests) */
+		*retry_at = cp_policy_to_system(arg, *retry_at);
+	return v;
+}
+
+/* At RCPT, on a server worker: suppressed, or a refusing cap. */
+static void
+serve_rcpt_check(void *arg, int64_t tenant, int64_t mailbox,
+    const char *rcpt, int *code, char enhanced[8], char text[256])
+{
+	cp_policy_reply r;
+
+	cp_policy_check_rcpt(arg, tenant, mailbox, rcpt, 0, &r);
+	*code = r.code;
+	snprintf(enhanced, 8, "%s", r.enhanced);
+	snprintf(text, 256, "%s", r.text);
+}
+
+/* A key for the HTTP side derived from the VERP key, so that one secret
+ * file serves both and neither key reveals the other. */
+static int
+serve_derive(serve_ctx *c)
+{
+	static const char label[] = "coldpost http";
+	unsigned int n = sizeof(c->web_key);
+
+	return HMAC(EVP_sha256(), c->verp, sizeof(c->verp),
+	    (const unsigned char *)label, sizeof(label) - 1, c->web_key,
+	    &n) != NULL ? CP_OK : CP_EIO;
+}
+
+static int
+serve_build_http(serve_ctx *c)
+{
+	cp_http_opts ho = { .conf = &c->conf, .store = c->store,
+		.server = c->server, .deliver = c->deliver, .node = c->node,
+		.web_root = c->o.web_root, .secret = c->web_key,
+		.secret_len = sizeof(c->web_key) };
+	cp_err err = { 0 };
+
+	if (c->conf.listen.http.n == 0)
+		return CP_EXIT_OK;
+	if ((c->http = cp_http_new(&ho, &err)) == NULL ||
+	    cp_http_listen(c->http, &err) != CP_OK) {
+		cp_log(CP_LOG_ERR, "http", "%s", err.msg);
+		return err.code == CP_EINVAL ? CP_EXIT_FAIL : CP_EXIT_SYS;
+	}
+	return CP_EXIT_OK;
+}
+
 /* Open the store and build the parts; bind the listeners. */
 static int
 serve_build(serve_ctx *c)
@@ -307,13 +427,27 @@ serve_build(serve_ctx *c)
 		return CP_EXIT_SYS;
 	}
 	serve_node(c);
-	if (serve_verp_key(c) != CP_OK)
+	if (serve_verp_key(c) != CP_OK || serve_derive(c) != CP_OK)
 		return CP_EXIT_SYS;
+	cp_policy_opts po = { .conf = &c->conf, .store = c->store,
+		.clock = serve_clock, .clock_arg = c };
+
+	serve_read_skew(c);
+
+	if ((c->policy = cp_policy_new(&po, &err)) == NULL) {
+		cp_log(CP_LOG_ERR, "policy", "%s", err.msg);
+		return err.code == CP_ESYNTAX || err.code == CP_EINVAL ?
+		    CP_EXIT_FAIL : CP_EXIT_SYS;
+	}
 	if (!c->o.no_delivery) {
 		cp_deliver_opts d = { .conf = &c->conf, .store = c->store,
 			.node = c->node, .dns_servers = c->o.dns,
 			.verp_secret = c->verp,
-			.verp_secret_len = sizeof(c->verp) };
+			.verp_secret_len = sizeof(c->verp),
+			.observe = serve_observe, .observe_arg = c,
+			.policy = cp_policy_deliver_hook,
+			.policy_arg = c->policy, .pace = serve_pace,
+			.pace_arg = c->policy };
 
 		if ((c->deliver = cp_deliver_new(&d, &err)) == NULL) {
 			cp_log(CP_LOG_ERR, "deliver", "%s", err.msg);
@@ -322,14 +456,18 @@ serve_build(serve_ctx *c)
 		}
 	}
 	cp_server_opts so = { .conf = &c->conf, .store = c->store,
-		.deliver = c->deliver, .node = c->node };
+		.deliver = c->deliver, .node = c->node,
+		.verp_secret = c->verp, .verp_secret_len = sizeof(c->verp),
+		.unsub_secret = c->web_key,
+		.unsub_secret_len = sizeof(c->web_key),
+		.rcpt_check = serve_rcpt_check, .rcpt_check_arg = c->policy };
 
 	if ((c->server = cp_server_new(&so, &err)) == NULL ||
 	    cp_server_listen(c->server, &err) != CP_OK) {
 		cp_log(CP_LOG_ERR, "server", "%s", err.msg);
 		return err.code == CP_EINVAL ? CP_EXIT_FAIL : CP_EXIT_SYS;
 	}
-	return CP_EXIT_OK;
+	return serve_build_http(c);
 }
 
 static int
@@ -343,6 +481,10 @@ serve_start(serve_ctx *c)
 	}
 	if (cp_server_start(c->server, &err) != CP_OK) {
 		cp_log(CP_LOG_ERR, "server", "%s", err.msg);
+		return CP_EXIT_SYS;
+	}
+	if (c->http != NULL && cp_http_start(c->http, &err) != CP_OK) {
+		cp_log(CP_LOG_ERR, "http", "%s", err.msg);
 		return CP_EXIT_SYS;
 	}
 	return CP_EXIT_OK;
@@ -371,6 +513,11 @@ serve_reload(serve_ctx *c)
 	if (c->deliver != NULL &&
 	    cp_deliver_reload(c->deliver, &next, &err) != CP_OK)
 		cp_log(CP_LOG_ERR, "deliver", "reload: %s", err.msg);
+	if (c->http != NULL && cp_http_reload(c->http, &next, &err) != CP_OK)
+		cp_log(CP_LOG_ERR, "http", "reload: %s", err.msg);
+	serve_read_skew(c);
+	if (cp_policy_reload(c->policy, &next, &err) != CP_OK)
+		cp_log(CP_LOG_ERR, "policy", "reload: %s", err.msg);
 	cp_conf_clear(&c->conf);
 	c->conf = next;
 	cp_log(CP_LOG_INFO, "serve", "configuration reloaded from %s",
@@ -399,15 +546,22 @@ serve_wait(serve_ctx *c, const sigset_t *set)
 static void
 serve_teardown(serve_ctx *c)
 {
+	/* HTTP first: it injects into the server and reads delivery. */
+	if (c->http != NULL)
+		cp_http_stop(c->http);
 	if (c->server != NULL)
 		cp_server_stop(c->server, SERVE_DRAIN_MS);
 	if (c->deliver != NULL)
 		cp_deliver_stop(c->deliver, SERVE_DRAIN_MS);
+	cp_http_free(c->http);
 	cp_server_free(c->server);
 	cp_deliver_free(c->deliver);
+	cp_policy_free(c->policy);
 	cp_store_close(c->store);
+	c->http = NULL;
 	c->server = NULL;
 	c->deliver = NULL;
+	c->policy = NULL;
 	c->store = NULL;
 }
 

@@ -25,12 +25,17 @@ static void
 tenant_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: coldpost tenant add NAME [--daily-cap N]\n"
+	    "usage: coldpost tenant add NAME [--daily-cap N] [--unsubscribe "
+	    "on|off]\n"
+	    "       coldpost tenant set NAME --unsubscribe on|off\n"
 	    "       coldpost tenant list\n"
 	    "       coldpost tenant show NAME\n"
 	    "       coldpost tenant rm NAME [--force]\n\n"
 	    "A tenant owns IP pools, sending domains and mailboxes.\n\n"
 	    "  --daily-cap N    default daily cap of its mailboxes (0: none)\n"
+	    "  --unsubscribe on|off  add List-Unsubscribe (mailto on "
+	    "bounce.domain)\n"
+	    "                   and List-Unsubscribe-Post to its messages\n"
 	    "  --force          rm: remove its mailboxes, domains and pool "
 	    "too,\n"
 	    "                   and cancel its waiting messages\n"
@@ -54,6 +59,53 @@ tenant_json(const cp_tenant *t)
 	return o;
 }
 
+/* --unsubscribe on|off: 1, 0, or -1 (not given); -2 bad value. */
+static int
+tenant_unsub_arg(const mopts *o)
+{
+	if (o->unsub == NULL)
+		return -1;
+	if (strcmp(o->unsub, "on") == 0)
+		return 1;
+	if (strcmp(o->unsub, "off") == 0)
+		return 0;
+	fprintf(stderr, "coldpost tenant: --unsubscribe '%s': want on or "
+	    "off\n", o->unsub);
+	return -2;
+}
+
+static int
+tenant_set(mopts *o, cp_store *st)
+{
+	cp_tenant *t;
+	cp_err err;
+	int on = tenant_unsub_arg(o), rc;
+
+	if (on == -2 || on == -1) {
+		if (on == -1)
+			fprintf(stderr, "coldpost tenant set: nothing to set "
+			    "(--unsubscribe on|off)\n");
+		return CP_EXIT_USAGE;
+	}
+	if ((rc = model_get_tenant(o, st, o->pos[0], &t)) != CP_EXIT_OK)
+		return rc;
+	rc = cp_store_set_tenant_unsubscribe(st, t->id, on, &err);
+	if (rc != CP_OK) {
+		cp_tenant_free(t);
+		return model_fail(o, rc, &err);
+	}
+	if (o->json) {
+		json_t *j = tenant_json(t);
+
+		json_object_set_new(j, "unsubscribe", json_boolean(on));
+		model_json_done(j);
+	} else
+		printf("tenant %s: unsubscribe %s\n", t->name, on ? "on" :
+		    "off");
+	cp_tenant_free(t);
+	return CP_EXIT_OK;
+}
+
 static int
 tenant_add(mopts *o, cp_store *st)
 {
@@ -63,7 +115,12 @@ tenant_add(mopts *o, cp_store *st)
 
 	t.name = o->pos[0];
 	t.mailbox_cap = o->cap < 0 ? 0 : (int32_t)o->cap;
+	if (tenant_unsub_arg(o) == -2)
+		return CP_EXIT_USAGE;
 	if ((rc = cp_store_add_tenant(st, &t, &err)) != CP_OK)
+		return model_fail(o, rc, &err);
+	if (tenant_unsub_arg(o) == 1 && (rc = cp_store_set_tenant_unsubscribe(
+	    st, t.id, 1, &err)) != CP_OK)
 		return model_fail(o, rc, &err);
 	if (o->json) {
 		cp_tenant *got;
@@ -207,6 +264,13 @@ tenant_show(mopts *o, cp_store *st)
 		model_field("id", bc);
 		model_field("daily cap", t->mailbox_cap ?
 		    model_fmt_cap(t->mailbox_cap, bc) : "none");
+		{
+			int on = 0;
+
+			if (cp_store_get_tenant_unsubscribe(st, t->id, &on,
+			    NULL) == CP_OK)
+				model_field("unsubscribe", on ? "on" : "off");
+		}
 		model_field("created", model_fmt_time(t->created, b));
 		printf("\nIP pool (%zu):\n", tbl_rows(&tp) - 1);
 		tbl_print(&tp, "  none");
@@ -267,7 +331,8 @@ int
 cmd_tenant(int argc, char **argv)
 {
 	static const msub subs[] = {
-		{ "add", OBIT(O_CAP), 1, 1, tenant_add },
+		{ "add", OBIT(O_CAP) | OBIT(O_UNSUB), 1, 1, tenant_add },
+		{ "set", OBIT(O_UNSUB), 1, 1, tenant_set },
 		{ "list", 0, 0, 0, tenant_list },
 		{ "show", 0, 1, 1, tenant_show },
 		{ "rm", OBIT(O_FORCE), 1, 1, tenant_rm },

@@ -45,6 +45,14 @@ static const cp_cmd commands[] = {
 	    cmd_bounce },
 	{ "lint", "check a cold email for spam signs and CAN-SPAM gaps",
 	    cmd_lint },
+	{ "suppress", "a tenant's suppression list: add, rm, list",
+	    cmd_suppress },
+	{ "policy", "provider pacing and its decisions, mailbox caps",
+	    cmd_policy },
+	{ "webhook", "a tenant's webhook endpoints: add, list, rm, test",
+	    cmd_webhook },
+	{ "apikey", "HTTP API keys: add (admin or --tenant), list, rm",
+	    cmd_apikey },
 };
 
 static void

@@ -21,7 +21,7 @@ enum {
 	O_CONFIG = 'c', O_STORE = 's', O_JSON = 'j', O_HELP = 'h',
 	O_CAP = 256, O_FORCE, O_EHLO, O_TENANT, O_SELECTOR, O_KEY, O_GENERATE,
 	O_PWSTDIN, O_PW, O_TZ, O_STATE, O_LIMIT, O_RCPT, O_SINCE, O_SENDAS,
-	O_BODY, O_PROVISION, O_SERVER, O_TSIG, O_DNSSRV, O_BOUNCE
+	O_BODY, O_PROVISION, O_SERVER, O_TSIG, O_DNSSRV, O_BOUNCE, O_UNSUB
 };
 #define OBIT(o) (1u << ((o) - O_CAP))
 
@@ -35,6 +35,7 @@ typedef struct mopts {
 	const char *state;
 	int provision;        /* domain add --provision and its options */
 	const char *server, *tsig, *dns_server, *bounce;
+	const char *unsub;    /* tenant add/set --unsubscribe on|off */
 	int64_t cap, limit, since_ms;
 	unsigned given;       /* OBIT of each option given */
 	int npos;

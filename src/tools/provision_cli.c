@@ -513,6 +513,11 @@ prov_send(prov_ctx *c, const char *zone, const cp_prov_plan *p,
 		return prov_failf(c, CP_EXIT_FAIL, "update of zone %s: the reply "
 		    "is %s: not trusted", zone, rep.tsig == 0 ? "not signed" :
 		    "signed with a MAC that does not verify");
+	if (c->have_tsig && llabs((long long)(time(NULL) - rep.signed_at)) >
+	    300)
+		return prov_failf(c, CP_EXIT_FAIL, "update of zone %s: the reply "
+		    "was signed at %lld, over 300 s from this clock (RFC 8945 "
+		    "5.4.3): not trusted", zone, (long long)rep.signed_at);
 	return CP_EXIT_OK;
 }
 

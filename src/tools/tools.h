@@ -40,6 +40,10 @@ int cmd_provision(int argc, char **argv);
 int cmd_bounce(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_suppress(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
+int cmd_webhook(int argc, char **argv);
+int cmd_apikey(int argc, char **argv);
 
 /* Print text wrapped at width, each line indented by indent spaces. */
 void out_wrap(FILE *f, const char *text, int indent, int width);

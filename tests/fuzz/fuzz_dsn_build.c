@@ -42,7 +42,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t dlen = nul ? (size_t)(nul - data) : size;
 	char *diag = malloc(dlen + 1);
 	cp_dsn_rcpt r = { "rcpt@example.test", CP_DSN_FAILED, "", "mx.test",
-		NULL, "", 1 };
+		NULL, "", 1, 0 };
 	cp_dsn d = { 0 };
 	cp_buf out;
 
@@ -52,6 +52,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	diag[dlen] = '\0';
 	r.diagnostic = diag;
 	r.action = dlen % 2 ? CP_DSN_DELAYED : CP_DSN_FAILED;
+	r.expired = dlen % 3 == 0;
 	d.reporting_mta = "relay.test";
 	d.from = "MAILER-DAEMON@relay.test";
 	d.to = "sender@example.test";

@@ -211,6 +211,13 @@ gprov --apply --json > "$tmp/g2.json" 2>/dev/null
 set -e
 check "no store, second run: the key file is reused" test "$(sha256sum < "$tmp/keys/gamma.test.g1.pem")" = "$sum1"
 check "no store, second run: no change" test "$(jq -r .changes "$tmp/g2.json")" = 0
+set +e
+zone=$(gprov --ed25519 --zone --dns-server "$srv")
+set -e
+check "--ed25519: a second key record at g1-ed" \
+  grep -q '^g1-ed\._domainkey\.gamma\.test\. 3600 IN TXT "v=DKIM1; k=ed25519; p=' <<<"$zone"
+check "--ed25519: its key kept in --key-dir" test -s "$tmp/keys/gamma.test.g1-ed.pem"
+check "--zone: the blocked SPF record is a comment" grep -q '^; not written' <<<"$zone"
 
 if [ "$fails" -ne 0 ]; then echo "$fails check(s) failed"; exit 1; fi
 echo "all provisioning checks passed"

@@ -77,9 +77,15 @@ send 28101 --to bob@gmail.test --local-interface 127.0.0.9
 if [ "$rc" -eq 0 ] && grep -q '^X-Peer: 127.0.0.9' "$tmp/plain/mail/000002.eml"; then
   ok "X-Peer is the client's source address"
 else bad "X-Peer 127.0.0.9 (rc $rc)" "$out"; fi
-if [ "$(stat plain messages)" = 2 ] && [ "$(stat plain recipients)" = 3 ]; then
+if [ "$(stat plain messages)" = 2 ] && [ "$(stat plain recipients)" = 3 ] &&
+   [ "$(stat plain connections)" = 2 ] && [ "$(stat plain transactions)" = 2 ]; then
   ok "stats count messages and recipients"
 else bad "stats" "$(cat "$tmp/plain/stats.json")"; fi
+
+send 28101 --to bob@gmail.test --from '<>'
+if [ "$rc" -eq 0 ] && grep -q '^X-Mail-From: <>' "$tmp/plain/mail/000003.eml"; then
+  ok "null sender saved as X-Mail-From: <>"
+else bad "null sender (rc $rc)" "$out"; fi
 
 # 3. STARTTLS
 start tls 28102 --tls "$tmp/cert.pem,$tmp/key.pem"

@@ -42,7 +42,7 @@ done
 # kill -9 at random points while the clients submit, restart each time
 kills=0
 for k in $(seq 1 $KILLS); do
-  sleep "$(awk -v s=$RANDOM 'BEGIN { srand(s); printf "%.2f", 1 + rand() * 4 }')"
+  sleep "$(awk -v s=$RANDOM 'BEGIN { srand(s); printf "%.2f", 0.5 + rand() * 2 }')"
   done_n=$(cat "$RELAY_DIR"/client*.log 2>/dev/null | grep -c ' 250 ' || true)
   echo "kill -9 #$k at $((SECONDS - t0))s ($done_n accepted so far)"
   relay_kill9
@@ -104,5 +104,9 @@ relay_check "server killed with -9 $KILLS times and restarted" test "$kills" -eq
 relay_check "clients got most messages accepted ($acc_n of $TOTAL)" test "${acc_n:-0}" -ge $((TOTAL * 9 / 10))
 relay_check "no accepted message lost (lost: ${lost:-?})" test "${lost:-1}" -eq 0
 relay_check "whole run under 3 minutes (${elapsed}s)" test "$elapsed" -lt 180
+j=$(relay_cp status --json 2>&1) || true
+echo "store: $(relay_json "$j" True >/dev/null 2>&1 && "$PY" -c 'import json,sys; q=json.loads(sys.argv[1])["queue"]; print(" ".join(f"{k}={v}" for k,v in q.items()))' "$j")"
+relay_check "the queue is drained: nothing queued, deferred or in flight" relay_json "$j" \
+  "j['queue']['queued'] == 0 and j['queue']['deferred'] == 0 and j['queue']['inflight'] == 0 and j['queue']['delivered'] >= $TOTAL"
 relay_stop 30 || true
 relay_summary relay_crash

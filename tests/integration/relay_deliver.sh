@@ -4,22 +4,31 @@
 # receivers on loopback: Postfix's smtp-sink and tests/lib/receiver.py
 # (aiosmtpd) answering chosen codes.
 #  - the receiver sees the tenant's pool address (127.0.0.9) as the client
-#    and its EHLO name; a tenant without a pool goes from the default source
+#    and its EHLO name; a pool of two addresses shares the tenant's mail
+#    between them; a tenant without a pool goes from the default source
 #    with server.hostname;
 #  - recipients of one domain go in one transaction, and many messages share
-#    a connection (RSET between);
+#    a connection (RSET between), up to delivery.messages_per_connection,
+#    with at most delivery.connections_per_destination at once;
+#  - the policy hook refuses (550 5.7.1, DSN) or defers recipients;
+#  - STARTTLS: opportunistic, plain after a failed handshake, verify and
+#    required refuse what they must;
+#  - a recipient still undelivered at its expiry expires, with a DSN;
 #  - a 451 is deferred, retried on the queue.retry schedule and delivered;
 #    the attempts are in the store with code, cause and receiver;
 #  - a 550 5.1.1 bounces at once, classified (recipient_unknown), and a DSN
 #    (null sender, RFC 3464 report) is queued to the sender and delivered;
 #  - with bounce.domain and bounce.verp each recipient gets its own
 #    transaction and VERP return path.
-# Ports 27020-27039, addresses 127.0.0.5-127.0.0.9.
+# Ports 27020-27039, addresses 127.0.0.5-127.0.0.12.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 cp=${COLDPOST:-$here/build/coldpost}
 bdir=${BUILD_DIR:-$(dirname "$cp")}
 run=$bdir/tests/cp-deliver-run
+eng() { # cp-deliver-run with its stderr also kept in all.err (sanitizer reports)
+  "$run" "$@" 2> >(tee -a "$tmp/all.err" >&2)
+}
 py=/usr/bin/python3
 tmp=$(mktemp -d)
 chmod 755 "$tmp"	# smtp-sink writes as nobody
@@ -89,18 +98,22 @@ $*
 EOF
 }
 conf 1s "[delivery]
-connections_per_destination = 1"
+connections_per_destination = 1
+messages_per_connection = 10"
 S=(--config "$tmp/c.conf")
 "$cp" tenant add acme "${S[@]}" >/dev/null &&
   "$cp" tenant add beta "${S[@]}" >/dev/null &&
-  "$cp" pool add acme 127.0.0.9 --ehlo out9.acme.test "${S[@]}" >/dev/null ||
+  "$cp" pool add acme 127.0.0.9 --ehlo out9.acme.test "${S[@]}" >/dev/null &&
+  "$cp" tenant add gamma "${S[@]}" >/dev/null &&
+  "$cp" pool add gamma 127.0.0.11 --ehlo o11.gamma.test "${S[@]}" >/dev/null &&
+  "$cp" pool add gamma 127.0.0.12 --ehlo o12.gamma.test "${S[@]}" >/dev/null ||
   { echo "FAIL store setup"; exit 1; }
 
 sink_count() { ls "$tmp/sink" | wc -l; }
 field() { sed -n "s/^$1=\\([^ ]*\\).*/\\1/p; s/.* $1=\\([^ ]*\\).*/\\1/p" "$tmp/run.out" | head -1; }
 
 # ---- pool source, EHLO, one transaction per domain, connection reuse
-"$run" "${S[@]}" --push 30 --tenant 1 --from ann@acme.example \
+eng "${S[@]}" --push 30 --tenant 1 --from ann@acme.example \
   --rcpt a@sink.test --rcpt b@sink.test --timeout 30 >"$tmp/run.out" 2>"$tmp/run.err"
 check "30 messages, 60 recipients delivered" grep -q "^delivered=60 " "$tmp/run.out"
 check "30 files at the sink" test "$(sink_count)" -eq 30
@@ -111,12 +124,12 @@ check "EHLO name is the pool's" \
 check "both recipients in one transaction" \
   test "$(grep -c '^X-Rcpt-Args:' "$(ls "$tmp"/sink/* | head -1)")" -eq 2
 conns=$(field connections)
-check "30 messages over one connection (connections_per_destination = 1): $conns" test "${conns:-99}" -eq 1
+check "30 messages over 3 connections, one at a time, 10 each: $conns" test "${conns:-99}" -eq 3
 check "log line per attempt" grep -q 'rcpt=<a@sink.test> mx=127.0.0.5 ip=127.0.0.9 status=sent code=250' "$tmp/run.err"
 rm -f "$tmp"/sink/*
 
 # ---- a tenant without a pool: default source, server.hostname
-"$run" "${S[@]}" --push 1 --tenant 2 --from bob@beta.example \
+eng "${S[@]}" --push 1 --tenant 2 --from bob@beta.example \
   --rcpt c@sink.test --timeout 20 >"$tmp/run.out" 2>"$tmp/run.err"
 f=$(ls "$tmp"/sink/* 2>/dev/null | head -1)
 check "no pool: EHLO server.hostname" grep -q '^X-Helo-Args: relay.test$' "${f:-/dev/null}"
@@ -124,8 +137,18 @@ check "no pool: not the other tenant's address" \
   bash -c "! grep -q '^X-Client-Addr: 127.0.0.9$' '${f:-/dev/null}'"
 rm -f "$tmp"/sink/*
 
+# ---- a pool of two addresses: the tenant's mail is spread over both, each
+# address with its own EHLO name
+eng "${S[@]}" --push 10 --tenant 3 --from gil@gamma.example \
+  --rcpt g@sink.test --timeout 20 >"$tmp/run.out" 2>"$tmp/run.err"
+n11=$(grep -l '^X-Client-Addr: 127.0.0.11$' "$tmp"/sink/* 2>/dev/null | xargs -r grep -l '^X-Helo-Args: o11.gamma.test$' | wc -l)
+n12=$(grep -l '^X-Client-Addr: 127.0.0.12$' "$tmp"/sink/* 2>/dev/null | xargs -r grep -l '^X-Helo-Args: o12.gamma.test$' | wc -l)
+check "pool of two: 5 + 5 messages, each address with its EHLO ($n11 + $n12)" \
+  test "$n11" -eq 5 -a "$n12" -eq 5
+rm -f "$tmp"/sink/*
+
 # ---- 451, retried after queue.retry (1s), then delivered
-"$run" "${S[@]}" --push 1 --tenant 1 --from ann@acme.example \
+eng "${S[@]}" --push 1 --tenant 1 --from ann@acme.example \
   --rcpt x@retry.test --until-final --timeout 30 >"$tmp/run.out" 2>"$tmp/run.err"
 check "451 deferred then delivered" grep -q "^delivered=1 deferred=1 " "$tmp/run.out"
 check "retried message at the receiver" test "$(ls "$tmp/retry" | wc -l)" -eq 1
@@ -141,7 +164,7 @@ assert a[1]['mx'] == '127.0.0.6' and a[1]['source_ip'] == '127.0.0.9', a[1]
 "
 
 # ---- 550 5.1.1: bounced at once, classified, DSN to the sender delivered
-"$run" "${S[@]}" --push 1 --tenant 1 --from ann@acme.example \
+eng "${S[@]}" --push 1 --tenant 1 --from ann@acme.example \
   --rcpt nobody@bounce.test --until-final --timeout 30 >"$tmp/run.out" 2>"$tmp/run.err"
 check "550 bounced, one DSN" grep -q "^delivered=1 deferred=0 bounced=1 expired=0 dsns=1 " "$tmp/run.out"
 msg=$(grep -o 'id=[0-9]* rcpt=<nobody@bounce.test>' "$tmp/run.err" | head -1 | sed 's/id=\([0-9]*\).*/\1/')
@@ -163,7 +186,7 @@ rm -f "$tmp"/sink/*
 conf 1s "[bounce]
 domain = bounces.relay.test
 verp = on"
-"$run" "${S[@]}" --push 1 --tenant 1 --from ann@acme.example \
+eng "${S[@]}" --push 1 --tenant 1 --from ann@acme.example \
   --rcpt a@sink.test --rcpt b@sink.test --timeout 20 >"$tmp/run.out" 2>"$tmp/run.err"
 check "VERP: two transactions" test "$(sink_count)" -eq 2
 check "VERP: return paths b-+ID-TAG@bounces.relay.test, distinct" bash -c "
@@ -173,7 +196,7 @@ check "VERP: return paths b-+ID-TAG@bounces.relay.test, distinct" bash -c "
 rm -f "$tmp"/sink/*
 
 # ---- the policy hook: asked before each recipient goes out
-"$run" "${S[@]}" --push 1 --tenant 1 --from bob@beta.example \
+eng "${S[@]}" --push 1 --tenant 1 --from bob@beta.example \
   --rcpt ok@sink.test --rcpt x@acme.example --rcpt y@retry.test \
   --policy-refuse acme.example --policy-defer retry.test \
   --timeout 20 >"$tmp/run.out" 2>"$tmp/run.err"
@@ -192,7 +215,7 @@ rm -f "$tmp"/sink/*
 # the handshake fails; verify refuses a self-signed certificate; required
 # defers when the server offers no STARTTLS
 conf 1h ""
-"$run" "${S[@]}" --push 1 --tenant 1 --from ann@acme.example \
+eng "${S[@]}" --push 1 --tenant 1 --from ann@acme.example \
   --rcpt a@tls.test --rcpt b@failtls.test --rcpt c@verify.test --rcpt d@required.test \
   --timeout 30 >"$tmp/run.out" 2>"$tmp/run.err"
 check "TLS: 2 delivered, 2 deferred" grep -q "^delivered=2 deferred=2 " "$tmp/run.out"
@@ -208,12 +231,16 @@ check "tls=required: no STARTTLS offered, deferred 4.7.4" \
 # ---- expiry: a recipient that cannot be delivered before it expires is
 # expired (not lost) and its sender gets a DSN
 conf 1s ""
-"$run" "${S[@]}" --push 1 --tenant 1 --from ann@acme.example --expires 3 \
+eng "${S[@]}" --push 1 --tenant 1 --from ann@acme.example --expires 3 \
   --rcpt z@dead.test --until-final --timeout 40 >"$tmp/run.out" 2>"$tmp/run.err"
 check "expired after retries, DSN sent" grep -q "^delivered=1 .* expired=1 dsns=1 " "$tmp/run.out"
 f=$(grep -l '^X-Rcpt-Args: <ann@acme.example>' "$tmp"/sink/* 2>/dev/null | head -1)
 check "expiry DSN delivered from the null sender" grep -q '^X-Mail-Args: <>' "${f:-/dev/null}"
 check "expiry DSN names the recipient" grep -qi 'Final-Recipient: rfc822; *z@dead.test' "${f:-/dev/null}"
+
+sleep 0.2
+check "no sanitizer report from the engine" \
+  bash -c "! grep -q 'Sanitizer\|runtime error' '$tmp/all.err'"
 
 if [ "$fails" -ne 0 ]; then echo "$fails failed"; exit 1; fi
 echo "all passed"

@@ -9,6 +9,9 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 cp=${COLDPOST:-$here/build/coldpost}
 bdir=${BUILD_DIR:-$(dirname "$cp")}
 run=$bdir/tests/cp-deliver-run
+eng() { # cp-deliver-run with its stderr also kept in all.err (sanitizer reports)
+  "$run" "$@" 2> >(tee -a "$tmp/all.err" >&2)
+}
 py=/usr/bin/python3
 tmp=$(mktemp -d)
 pids=()
@@ -42,7 +45,7 @@ S=(--config "$tmp/c.conf")
 "$cp" tenant add acme "${S[@]}" >/dev/null || { echo "FAIL setup"; exit 1; }
 
 # 5 messages, one connection, 2 s each: stopped after ~1 s (the timeout)
-"$run" "${S[@]}" --push 5 --tenant 1 --rcpt a@slow.test --timeout 1 \
+eng "${S[@]}" --push 5 --tenant 1 --rcpt a@slow.test --timeout 1 \
   >"$tmp/run.out" 2>"$tmp/run.err"
 check "the message in flight finished during the stop" grep -q "^delivered=1 " "$tmp/run.out"
 "$cp" queue list "${S[@]}" --json >"$tmp/q.json" 2>>"$tmp/run.err"
@@ -54,9 +57,13 @@ assert st == ['delivered'] + ['queued'] * 4, st
 assert all(r['owner'] in (None, '') for r in rows if r['state'] == 'queued'), rows
 "
 # the next run claims them (released leases are due now)
-"$run" "${S[@]}" --until-final --timeout 40 >"$tmp/run.out" 2>"$tmp/run.err"
+eng "${S[@]}" --until-final --timeout 40 >"$tmp/run.out" 2>"$tmp/run.err"
 check "next run delivers the 4 given back" grep -q "^delivered=4 .* claimed=4 " "$tmp/run.out"
 check "receiver has 5 messages, no duplicate" test "$(ls "$tmp/mail" | wc -l)" -eq 5
+
+sleep 0.2
+check "no sanitizer report from the engine" \
+  bash -c "! grep -q 'Sanitizer\|runtime error' '$tmp/all.err'"
 
 if [ "$fails" -ne 0 ]; then echo "$fails failed"; exit 1; fi
 echo "all passed"

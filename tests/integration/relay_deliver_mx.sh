@@ -9,13 +9,18 @@
 #  - a null MX ("0 .") bounces at once with 556 5.1.10 and a DSN;
 #  - a domain that does not exist bounces with 550 5.1.2;
 #  - the DSNs go out like any message (null sender) to the sender's domain;
-#  - the source address is the tenant's pool address.
+#  - the source address is the tenant's pool address;
+#  - IPv6 first (AAAA before A) from a source that can, IPv4 from an IPv4
+#    pool address.
 # Ports 27040-27059, addresses 127.0.0.21-127.0.0.31.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 cp=${COLDPOST:-$here/build/coldpost}
 bdir=${BUILD_DIR:-$(dirname "$cp")}
 run=$bdir/tests/cp-deliver-run
+eng() { # cp-deliver-run with its stderr also kept in all.err (sanitizer reports)
+  "$run" "$@" 2> >(tee -a "$tmp/all.err" >&2)
+}
 py=/usr/bin/python3
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
@@ -49,6 +54,8 @@ dead      300 IN A 127.0.0.21
 live      300 IN A 127.0.0.22
 backup    300 IN A 127.0.0.23
 busy      300 IN A 127.0.0.24
+v6        300 IN AAAA ::1
+v6        300 IN A 127.0.0.23
 EOF
 dns_server_start 127.0.0.31 27053 "$tmp/mx.test.zone" >/dev/null || exit 1
 dns=$DNS_SERVER_SPEC
@@ -57,6 +64,9 @@ for h in live backup; do mkdir -p "$tmp/$h"; chmod 777 "$tmp/$h"; done
 /usr/sbin/smtp-sink -u nobody -d "$tmp/live/%M." 127.0.0.22:27045 100 2>/dev/null &
 pids+=($!)
 /usr/sbin/smtp-sink -u nobody -d "$tmp/backup/%M." 127.0.0.23:27045 100 2>/dev/null &
+pids+=($!)
+mkdir -p "$tmp/v6"; chmod 777 "$tmp/v6"
+/usr/sbin/smtp-sink -u nobody -d "$tmp/v6/%M." '[::1]:27045' 100 2>/dev/null &
 pids+=($!)
 "$py" "$here/tests/lib/receiver.py" --listen 127.0.0.24:27045 --dir "$tmp/busy" \
   --pid-file "$tmp/busy.pid" --rule 'connect:*=421 4.3.2 Too busy, try another server' \
@@ -77,10 +87,11 @@ connect_timeout = 5s
 EOF
 S=(--config "$tmp/c.conf")
 "$cp" tenant add acme "${S[@]}" >/dev/null &&
+  "$cp" tenant add beta "${S[@]}" >/dev/null &&
   "$cp" pool add acme 127.0.0.9 --ehlo out9.acme.test "${S[@]}" >/dev/null ||
   { echo "FAIL store setup"; exit 1; }
 
-"$run" "${S[@]}" --dns-server "$dns" --push 1 --tenant 1 --from ann@implicit.mx.test \
+eng "${S[@]}" --dns-server "$dns" --push 1 --tenant 1 --from ann@implicit.mx.test \
   --rcpt a@pref.mx.test --rcpt b@nullmx.mx.test --rcpt c@implicit.mx.test \
   --rcpt d@greet.mx.test --rcpt e@nxd.mx.test \
   --until-final --timeout 60 >"$tmp/run.out" 2>"$tmp/run.err"
@@ -116,6 +127,21 @@ assert mx == {'live.mx.test', 'implicit.mx.test'}, mx
 n = [a for a in d['attempts'] if a['code'] == 556][0]
 assert n['enhanced'] == '5.1.10' and 'null MX' in n['reply'], n
 "
+
+# ---- IPv6 and IPv4: AAAA first from a source that can (the default one);
+# a pool of IPv4 addresses goes to the A record
+eng "${S[@]}" --dns-server "$dns" --push 1 --tenant 2 --from bob@implicit.mx.test \
+  --rcpt six@v6.mx.test --timeout 30 >"$tmp/run.out" 2>"$tmp/run.err"
+eng "${S[@]}" --dns-server "$dns" --push 1 --tenant 1 --from ann@implicit.mx.test \
+  --rcpt four@v6.mx.test --timeout 30 >>"$tmp/run.out" 2>>"$tmp/run.err"
+check "no pool: delivered over IPv6 to the AAAA first" \
+  bash -c "grep -q '^X-Rcpt-Args: <six@v6.mx.test>' '$tmp'/v6/* && grep -q '^X-Client-Addr: ipv6:::1' '$tmp'/v6/*"
+check "IPv4 pool: delivered to the A record" \
+  bash -c "grep -q '^X-Rcpt-Args: <four@v6.mx.test>' '$tmp'/backup/* && grep -q '^X-Client-Addr: 127.0.0.9' '$tmp'/backup/*"
+
+sleep 0.2
+check "no sanitizer report from the engine" \
+  bash -c "! grep -q 'Sanitizer\|runtime error' '$tmp/all.err'"
 
 if [ "$fails" -ne 0 ]; then echo "$fails failed"; exit 1; fi
 echo "all passed"

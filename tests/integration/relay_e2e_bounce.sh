@@ -50,11 +50,11 @@ relay_check "gmail got only the accepted recipient" bash -c \
 d1=$(grep -l 'nobody@gmail.test' "$RELAY_DIR"/rcv/home/mail/*.eml | head -1 || true)
 d2=$(grep -l 'x@spamcheck.test' "$RELAY_DIR"/rcv/home/mail/*.eml | head -1 || true)
 relay_check "DSN for the 550 at RCPT: RFC 3464 fields" "$PY" "$here/tests/lib/dsn_check.py" \
-  "${d1:-/nonexistent}" mail_from= rcpt=ann@acme.test groups=1 final=nobody@gmail.test \
+  "${d1:-/nonexistent}" mail_from=\<\> rcpt=ann@acme.test groups=1 final=nobody@gmail.test \
   action=failed status=5.1.1 'diag~=The email account that you tried to reach does not exist' \
   'diag~=550' 'text~=nobody@gmail.test' 'headers~=Subject: Partnership'
 relay_check "DSN for the 554 at the final dot" "$PY" "$here/tests/lib/dsn_check.py" \
-  "${d2:-/nonexistent}" mail_from= rcpt=ann@acme.test groups=1 final=x@spamcheck.test \
+  "${d2:-/nonexistent}" mail_from=\<\> rcpt=ann@acme.test groups=1 final=x@spamcheck.test \
   action=failed status=5.7.1 'diag~=rejected as spam' 'headers~=Subject: Limited offer'
 relay_check "DSN leaves from the tenant's address" grep -q '^X-Peer: 127.0.0.21' "${d1:-/nonexistent}"
 

@@ -119,11 +119,17 @@ relay_check "null MX: bounced" relay_wait nullmx_bounced 20
 j=$(relay_queue_json "$q3" 2>&1) || true
 relay_check "null MX: the reply says so (RFC 7505 5.1.10 / null MX)" relay_json "$j" \
   "any(r['address'] == 'gina@nullmx.test' and ('null' in (r['last_reply'] or '').lower() or '5.1.10' in (r['last_reply'] or '') + (r['last_enhanced'] or '')) for r in j['recipients'])"
-relay_check "null MX: no server was tried for it" relay_json "$j" \
-  "not any(a['code'] == 250 and a['rcpt'] == [r['id'] for r in j['recipients'] if r['address'] == 'gina@nullmx.test'][0] for a in j['attempts'])"
+relay_check "null MX: one attempt, no server contacted for it" relay_json "$j" "
+rid = [r['id'] for r in j['recipients'] if r['address'] == 'gina@nullmx.test'][0]
+at = [a for a in j['attempts'] if a['rcpt'] == rid]
+len(at) == 1 and at[0]['mx'] == '' and at[0]['outcome'] == 'bounced'"
+relay_check "implicit MX: the attempt went to the domain's own address" relay_json "$j" \
+  "any(a['mx'] == 'implicit.test' and a['code'] == 250 for a in j['attempts'])"
 j=$(relay_queue_json "$q2" 2>&1) || true
 relay_check "queue show: the Microsoft-like reply recorded" relay_json "$j" \
-  "any('Queued mail for delivery' in (a['reply'] or '') for a in j['attempts'])"
+  "any('Queued mail for delivery' in (a['reply'] or '') and a['mx'] == 'mx1.outlook.test' for a in j['attempts'])"
+relay_check "MX fallback: delivered by the preference-20 host" relay_json "$j" \
+  "any(a['mx'] == 'live.fallback.test' and a['code'] == 250 for a in j['attempts'])"
 
 stop_rc=0
 relay_stop 30 || stop_rc=$?

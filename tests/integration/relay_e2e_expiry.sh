@@ -45,7 +45,7 @@ t1=$(date +%s)
 relay_check "not before the expiry ($((t1 - t0)) s after submission)" test $((t1 - t0)) -ge 55
 d=$(dsn_file || true)
 relay_check "the DSN says failed, with the last reply" "$PY" "$here/tests/lib/dsn_check.py" \
-  "${d:-/nonexistent}" mail_from= rcpt=ann@acme.test groups=1 final=never@outlook.test \
+  "${d:-/nonexistent}" mail_from=\<\> rcpt=ann@acme.test groups=1 final=never@outlook.test \
   action=failed 'diag~=temporarily rate limited' 'text~=never@outlook.test' 'headers~=Subject: Expiring'
 expired() {
   relay_json "$(relay_queue_json "$q")" "

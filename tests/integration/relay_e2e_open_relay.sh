@@ -39,28 +39,28 @@ accepted() {
 }
 
 sw --from ann@acme.test --to victim@elsewhere.test
-relay_check "no AUTH, outside domain: refused with 5xx" refused '<\*\* +5[0-9][0-9]'
+relay_check "no AUTH, outside domain: refused with 5xx" refused '<[*~]\* +5[0-9][0-9]'
 sw --from ann@acme.test --to bob@acme.test
-relay_check "no AUTH, the tenant's own domain: refused" refused '<\*\* +5[0-9][0-9]'
+relay_check "no AUTH, the tenant's own domain: refused" refused '<[*~]\* +5[0-9][0-9]'
 sw --from someone@elsewhere.test --to victim@elsewhere.test -tls
-relay_check "no AUTH after STARTTLS: refused" refused '<\*\* +5[0-9][0-9]'
+relay_check "no AUTH after STARTTLS: refused" refused '<[*~]\* +5[0-9][0-9]'
 rc=0
 out=$(swaks --server 127.0.0.1:28232 --tls-on-connect --timeout 10 \
   --from ann@acme.test --to victim@elsewhere.test 2>&1) || rc=$?
-relay_check "no AUTH on the implicit-TLS port: refused" refused '<\*\* +5[0-9][0-9]'
+relay_check "no AUTH on the implicit-TLS port: refused" refused '<[*~]\* +5[0-9][0-9]'
 sw --from ann@acme.test --to victim@elsewhere.test --auth PLAIN \
   --auth-user ann@acme.test --auth-password 'pw-ann-31415'
 relay_check "AUTH before TLS: not offered or refused" refused \
-  "(not supported|not advertise|<\*\* +5[0-9][0-9])"
+  "(not supported|not advertise|<[*~]\* +5[0-9][0-9])"
 sw -tls --from ann@acme.test --to victim@elsewhere.test --auth PLAIN \
   --auth-user ann@acme.test --auth-password 'wrong-password'
-relay_check "wrong password: 535" refused '<\*\* +535'
+relay_check "wrong password: 535" refused '<[*~]\* +535'
 sw -tls --from boss@elsewhere.test --to victim@elsewhere.test --auth PLAIN \
   --auth-user ann@acme.test --auth-password 'pw-ann-31415'
-relay_check "authenticated, MAIL FROM of an outside domain: refused" refused '<\*\* +5[0-9][0-9]'
+relay_check "authenticated, MAIL FROM of an outside domain: refused" refused '<[*~]\* +5[0-9][0-9]'
 sw -tls --from ceo@acme.test --to victim@elsewhere.test --auth LOGIN \
   --auth-user ann@acme.test --auth-password 'pw-ann-31415'
-relay_check "authenticated, another address of its domain: refused" refused '<\*\* +5[0-9][0-9]'
+relay_check "authenticated, another address of its domain: refused" refused '<[*~]\* +5[0-9][0-9]'
 sw -tls --from ceo@acme.test --to friend@elsewhere.test --auth LOGIN \
   --auth-user sales@acme.test --auth-password 'pw-sales-1618'
 relay_check "--send-as-domain mailbox may use any address of its domain" accepted
@@ -84,7 +84,7 @@ trusted_ok() {
 }
 relay_check "after SIGHUP, loopback is trusted: relayed without AUTH" relay_wait trusted_ok 10
 sw --from someone@unknown-domain.test --to trusted2@elsewhere.test
-relay_check "trusted client, sender domain the store does not know: refused" refused '<\*\* +5[0-9][0-9]'
+relay_check "trusted client, sender domain the store does not know: refused" refused '<[*~]\* +5[0-9][0-9]'
 relay_check "the trusted message delivered" relay_wait_files world 3 30
 
 stop_rc=0

@@ -8,7 +8,8 @@
 # tenant never as another tenant's domain (even with send_as_domain, and a
 # foreign From is signed with the sender's own domain, never the other
 # tenant's key); a trusted network relays for a known domain only; the size
-# limit (552); the per-IP connection limit (421 4.7.0); the accepted
+# limit (552), and a smaller one after SIGHUP; the per-IP connection limit
+# (421 4.7.0); the idle timeout (421 4.4.2, closed); the accepted
 # message is in the store with Received added, Bcc removed, Message-ID and
 # Date added, and its DKIM signature (rsa-sha256, and ed25519-sha256 for an
 # Ed25519 domain) verifies with dkimpy against the domain's published key;
@@ -71,6 +72,7 @@ max_size = 64K
 auth_failures = 2
 auth_failure_delay = 100ms
 connections_per_ip = 4
+idle_timeout = 3s
 [log]
 file = $tmp/serve.log
 EOF
@@ -105,7 +107,7 @@ fails = 0
 ids = {}
 def check(name, cond, detail=""):
     global fails
-    print(("ok   " if cond else "FAIL ") + name + ("" if cond else "  (%s)" % detail))
+    print(("ok   " if cond else "FAIL ") + name + ("" if cond else "  (%r)" % (detail,)))
     if not cond:
         fails += 1
 ctx = ssl.create_default_context()
@@ -187,12 +189,12 @@ s = tls_conn()
 def plain(s, user, pw): # one AUTH PLAIN (login() would try LOGIN too)
     s.user, s.password = user, pw
     return s.auth("PLAIN", s.auth_plain)
+t0 = time.time()
 try:
     plain(s, "ann@acme.example", "wrong")
     check("wrong password refused", False, "accepted")
 except smtplib.SMTPAuthenticationError as e:
     check("wrong password refused 535", e.smtp_code == 535, e)
-t0 = time.time()
 try:
     plain(s, "ann@acme.example", "wrong-again")
     check("second failure disconnects", False, "accepted")
@@ -227,6 +229,12 @@ s = conn("127.0.0.5")
 code, msg = send(s, "news@acme.example", "News <news@acme.example>", "trusted")
 check("trusted network relays for a known domain", code == 250, (code, msg))
 ids["trusted"] = msg.split()[-1].decode()
+s.mail("news@acme.example")
+code, msg = s.rcpt("postmaster")
+check("RCPT without a domain refused 553 5.1.3", code == 553 and b"5.1.3" in msg, (code, msg))
+code, msg = s.rcpt("x" * 70 + "@dest.example")
+check("RCPT with a 70-byte local part refused (5.1.3)", code in (501, 553) and b"5.1.3" in msg, (code, msg))
+s.rset()
 code, msg = s.mail("news@unknown.example")
 check("trusted network: unknown sender domain refused 550 5.7.1",
       code == 550 and b"5.7.1" in msg, (code, msg))
@@ -268,6 +276,18 @@ c.close()
 for c in socks:
     c.close()
 
+# idle timeout: 421 4.4.2, then the connection is closed
+c = socket.create_connection(("127.0.0.1", PORT), source_address=("127.0.0.11", 0))
+c.settimeout(10)
+c.recv(512)
+t0 = time.time()
+line = c.recv(512)
+check("idle client gets 421 4.4.2 after limits.idle_timeout",
+      line.startswith(b"421 4.4.2") and 2.5 <= time.time() - t0 < 9,
+      (line, time.time() - t0))
+check("then the connection is closed", c.recv(512) == b"")
+c.close()
+
 with open(sys.argv[3], "w") as f:
     for k, v in ids.items():
         f.write("%s %s\n" % (k, v))
@@ -275,6 +295,27 @@ sys.exit(1 if fails else 0)
 EOF
 $py "$tmp/t.py" $PORT $SPORT "$tmp/ids" || fails=$((fails + 1))
 id_of() { sed -n "s/^$1 //p" "$tmp/ids"; }
+
+# ---- SIGHUP: new limits for new sessions
+cat >"$tmp/size.py" <<'EOF'
+import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), source_address=("127.0.0.5", 0), timeout=10)
+msg = "From: news@acme.example\r\nSubject: 40K\r\n\r\n" + ("y" * 998 + "\r\n") * 40
+s.ehlo("client.test")
+s.mail("news@acme.example"); s.rcpt("x@dest.example")
+try:
+    code, _ = s.data(msg)
+except smtplib.SMTPDataError as e:
+    code = e.smtp_code
+s.quit()
+print(code)
+EOF
+code=$($py "$tmp/size.py" $PORT 2>&1)
+t "a 40K message fits limits.max_size = 64K" test "$code" = 250
+sed -i 's/^max_size = 64K/max_size = 32K/' "$tmp/coldpost.conf"
+kill -HUP "$pid"
+for _ in $(seq 1 50); do grep -q "settings reloaded" "$tmp/serve.log" && break; sleep 0.1; done
+t "after SIGHUP with max_size = 32K it is refused 552" test "$($py "$tmp/size.py" $PORT)" = 552
 
 # ---- what was stored
 "$cp" queue list --json --limit 0 --config "$tmp/coldpost.conf" >"$tmp/queue.json" 2>"$tmp/err"

@@ -12,8 +12,8 @@ always.
 
   --listen HOST:PORT     where to listen (required)
   --dir DIR              each accepted message saved as DIR/NNNNNN.eml, with
-                         X-Peer (client IP), X-Helo, X-Mail-From, X-Rcpt-To
-                         (one per recipient) and X-TLS ("no" or protocol and
+                         X-Peer (client IP), X-Helo, X-Mail-From ("<>" for
+                         the null sender), X-Rcpt-To (one per recipient) and X-TLS ("no" or protocol and
                          cipher) prepended
   --hostname NAME        name in the greeting and EHLO reply
   --banner TEXT          greeting after "220 NAME " (default: ESMTP)

@@ -113,6 +113,7 @@ relay_init() {
   relay_set queue.retry 1s,2s
   relay_set queue.expiry 1h
   relay_set mailbox.daily_cap 0
+  relay_set throttle.max_rate 0   # pacing has its own tests
   relay_set log.file "$RELAY_DIR/coldpost.log"
 }
 
@@ -159,7 +160,7 @@ relay_config() {
   local sec k key
   : >"$RELAY_CONF"
   for sec in server listen tls submission limits delivery routes queue dkim \
-    bounce log mailbox; do
+    bounce log mailbox throttle; do
     printf '[%s]\n' "$sec" >>"$RELAY_CONF"
     for k in "${_relay_keys[@]}"; do
       [ -n "${_relay_kv[$k]+x}" ] || continue
@@ -374,19 +375,27 @@ relay_cleanup() {
   fi
 }
 
-relay_check() { # name cmd...
-  local name=$1 out rc=0
+relay_check() { # name cmd... (locals named so as not to hide the caller's)
+  local _rc_name=$1 _rc_out _rc_rc=0
   shift
-  out=$("$@" 2>&1) || rc=$?
-  if [ "$rc" -eq 0 ]; then
-    relay_pass=$((relay_pass + 1)); echo "ok   $name"
+  _rc_out=$("$@" 2>&1) || _rc_rc=$?
+  if [ "$_rc_rc" -eq 0 ]; then
+    relay_pass=$((relay_pass + 1)); echo "ok   $_rc_name"
   else
-    relay_fail=$((relay_fail + 1)); echo "FAIL $name"
-    [ -z "$out" ] || printf '%s\n' "$out" | tail -25 | sed 's/^/     /'
+    relay_fail=$((relay_fail + 1)); echo "FAIL $_rc_name"
+    [ -z "$_rc_out" ] || printf '%s\n' "$_rc_out" | tail -25 | sed 's/^/     /'
   fi
 }
 
 relay_summary() {
+  # a sanitizer build reports to serve's stderr: any report fails the test
+  if grep -Eq 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' \
+    "$RELAY_DIR/serve.log" 2>/dev/null; then
+    relay_fail=$((relay_fail + 1))
+    echo "FAIL sanitizer report in coldpost serve's output:"
+    grep -E -A12 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' \
+      "$RELAY_DIR/serve.log" | head -40 | sed 's/^/     /'
+  fi
   echo "$1: $relay_pass passed, $relay_fail failed"
   if [ "$relay_fail" -ne 0 ]; then
     echo "--- coldpost log (last 40 lines)"
@@ -396,12 +405,15 @@ relay_summary() {
   fi
 }
 
-# relay_json JSON PYEXPR: true when the Python expression over j (the
-# parsed JSON) is; prints the JSON when not.
+# relay_json JSON PYCODE: true when the Python expression over j (the
+# parsed JSON) is; prints the JSON when not. PYCODE may have statements on
+# lines before the expression, which is its last line.
 relay_json() {
   "$PY" -c 'import json, sys
 j = json.loads(sys.argv[1])
-ok = eval(sys.argv[2])
+code = sys.argv[2].strip().split("\n")
+exec("\n".join(code[:-1]))
+ok = eval(code[-1])
 if not ok:
     print(json.dumps(j, indent=1)[:3000])
 sys.exit(0 if ok else 1)' "$1" "$2"

@@ -149,8 +149,8 @@ ends_with(const char *s, const char *suffix)
 }
 
 static void
-test_policy(void *arg, int64_t tenant, int64_t mailbox, const char *rcpt,
-    int64_t now, cp_policy_verdict *out)
+test_policy(void *arg, int64_t tenant, int64_t mailbox, int64_t rcpt_id,
+    const char *rcpt, int null_sender, int64_t now, cp_policy_verdict *out)
 {
 	if (policy_refuse && ends_with(rcpt, policy_refuse)) {
 		out->verdict = CP_POLICY_REFUSE;

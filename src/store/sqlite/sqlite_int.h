@@ -38,6 +38,13 @@ typedef enum sq_stmt_id {
 	SQ_ATTEMPTS_RCPT, SQ_ATTEMPTS_MSG, SQ_ATTEMPTS_SINCE, SQ_ATTEMPTS_COUNT,
 	SQ_PURGE_SELECT, SQ_PURGE_BODY, SQ_PURGE_MARK,
 	SQ_EXPIRE_SELECT, SQ_EXPIRE_UPDATE,
+	SQ_CAP_COUNTED, SQ_CAP_USED, SQ_CAP_MARK, SQ_CAP_ADD, SQ_CAP_PURGE_KEYS,
+	SQ_CAP_PURGE_DAYS, SQ_PSTATE_PUT, SQ_PSTATE_LIST, SQ_PEVENT_ADD,
+	SQ_PEVENT_LIST, SQ_SUPP_ADD, SQ_SUPP_DEL, SQ_SUPP_GET, SQ_SUPP_LIST,
+	SQ_WH_ADD, SQ_WH_TENANT, SQ_WH_LIST, SQ_WH_GET, SQ_WH_DEL,
+	SQ_WH_DEL_OUTBOX, SQ_WH_ENQUEUE, SQ_WH_CLAIM_SELECT, SQ_WH_CLAIM_UPDATE,
+	SQ_WH_RELEASE, SQ_WH_FINISH, SQ_WH_RETRY, SQ_WH_OUTBOX_LIST,
+	SQ_WH_OUTBOX_COUNT, SQ_WH_DEL_TENANT_OUTBOX, SQ_WH_DEL_TENANT,
 	SQ_NSTMTS
 } sq_stmt_id;
 
@@ -153,5 +160,75 @@ int sq_purge_bodies(cp_store *st, int64_t now, int64_t older_than,
     size_t max, size_t *n, cp_err *err);
 int sq_expire_due(cp_store *st, int64_t now, size_t max, cp_due_list **out,
     cp_err *err);
+
+/* sqlite_policy.c */
+int sq_take_cap(cp_store *st, int64_t mailbox, int64_t day, int64_t cap,
+    const char *key, int *taken, int64_t *used, cp_err *err);
+int sq_get_cap_usage(cp_store *st, int64_t mailbox, int64_t day,
+    int64_t *used, cp_err *err);
+int sq_purge_cap_usage(cp_store *st, int64_t day, size_t *n, cp_err *err);
+int sq_put_provider_state(cp_store *st, const cp_provider_state *ps,
+    cp_provider_event *ev, cp_err *err);
+int sq_list_provider_states(cp_store *st, cp_provider_state_cb cb, void *arg,
+    cp_err *err);
+int sq_list_provider_events(cp_store *st, int64_t since, size_t limit,
+    cp_provider_event_cb cb, void *arg, cp_err *err);
+int sq_add_suppression(cp_store *st, const cp_suppression *sp, int *added,
+    cp_err *err);
+int sq_remove_suppression(cp_store *st, int64_t tenant, const char *address,
+    cp_err *err);
+int sq_get_suppression(cp_store *st, int64_t tenant, const char *address,
+    cp_suppression **out, cp_err *err);
+int sq_list_suppressions(cp_store *st, int64_t tenant, cp_suppression_cb cb,
+    void *arg, cp_err *err);
+
+/* sqlite_inbound.c */
+int sq_insert_inbound(cp_store *st, cp_inbound *in, const void *data,
+    size_t len, cp_err *err);
+int sq_finish_inbound(cp_store *st, int64_t id, const char *kind,
+    const char *result, int64_t now, cp_err *err);
+int sq_list_inbound(cp_store *st, int64_t after, size_t limit,
+    int pending_only, cp_inbound_cb cb, void *arg, cp_err *err);
+int sq_get_inbound_body(cp_store *st, int64_t id, cp_buf *out, cp_err *err);
+int sq_get_recipient(cp_store *st, int64_t rcpt, cp_due_list **out,
+    cp_err *err);
+int sq_record_late(cp_store *st, cp_attempt *a, int *changed, cp_err *err);
+int sq_tenant_unsubscribe(cp_store *st, int64_t tenant, int set, int *on,
+    cp_err *err);
+
+/* sqlite_webhook.c */
+int sq_add_webhook(cp_store *st, cp_webhook_endpoint *w, cp_err *err);
+int sq_list_webhooks(cp_store *st, int64_t tenant, cp_webhook_endpoint_cb cb,
+    void *arg, cp_err *err);
+int sq_get_webhook(cp_store *st, int64_t id, cp_webhook_endpoint **out,
+    cp_err *err);
+int sq_remove_webhook(cp_store *st, int64_t tenant, int64_t id, cp_err *err);
+int sq_enqueue_webhook_event(cp_store *st, int64_t tenant, const char *event,
+    const char *payload, int64_t now, size_t *n, cp_err *err);
+int sq_claim_webhooks(cp_store *st, int64_t now, const char *node,
+    int lease_s, size_t max, cp_webhook_delivery_list **out, cp_err *err);
+int sq_release_webhooks(cp_store *st, const char *node, int64_t now,
+    size_t *n, cp_err *err);
+int sq_finish_webhook(cp_store *st, int64_t id, cp_err *err);
+int sq_retry_webhook(cp_store *st, int64_t id, int64_t next_attempt,
+    const char *error, int dead, cp_err *err);
+int sq_list_webhook_deliveries(cp_store *st, int64_t webhook, int dead,
+    size_t limit, cp_webhook_delivery_cb cb, void *arg, cp_err *err);
+int sq_count_webhook_deliveries(cp_store *st, int64_t webhook, int64_t *live,
+    int64_t *dead, cp_err *err);
+
+/* sqlite_http.c: the HTTP API's keys, listings and statistics */
+int sq_add_apikey(cp_store *st, cp_apikey *k, cp_err *err);
+int sq_find_apikey(cp_store *st, const char *hash, cp_apikey **out,
+    cp_err *err);
+int sq_list_apikeys(cp_store *st, int64_t tenant, cp_apikey_cb cb, void *arg,
+    cp_err *err);
+int sq_remove_apikey(cp_store *st, int64_t id, cp_err *err);
+int sq_list_messages(cp_store *st, int64_t tenant, int64_t before,
+    size_t limit, cp_envelope_cb cb, void *arg, cp_err *err);
+int sq_stat_attempts(cp_store *st, int64_t tenant, int64_t from, int64_t to,
+    cp_attempt_stat_cb cb, void *arg, cp_err *err);
+int sq_count_accepted(cp_store *st, int64_t tenant, int64_t from, int64_t to,
+    int64_t *messages, int64_t *rcpts, cp_err *err);
 
 #endif

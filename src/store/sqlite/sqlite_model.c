@@ -153,7 +153,8 @@ sq_remove_tenant(cp_store *st, const char *name, int force, int64_t now,
 {
 	static const sq_stmt_id steps[] = { SQ_TENANT_CANCEL_RCPTS,
 		SQ_TENANT_CLOSE_MSGS, SQ_TENANT_DEL_MAILBOXES,
-		SQ_TENANT_DEL_DOMAINS, SQ_TENANT_DEL_POOLS, SQ_TENANT_DEL };
+		SQ_TENANT_DEL_DOMAINS, SQ_TENANT_DEL_POOLS,
+		SQ_WH_DEL_TENANT_OUTBOX, SQ_WH_DEL_TENANT, SQ_TENANT_DEL };
 	sq_store *s = SQ(st);
 	sqlite3_stmt *q;
 	int64_t id = 0, nmb = 0;

@@ -31,6 +31,12 @@
 #define MAILBOX_COLS                                                         \
 	"SELECT id, tenant, domain, address, pwhash, tz, created, "          \
 	"daily_cap, send_as_domain FROM mailboxes "
+#define WH_COLS                                                              \
+	"SELECT id, tenant, url, secret, events, created FROM webhooks "
+#define WH_OUTBOX_FROM                                                       \
+	"SELECT o.id, o.webhook, w.tenant, w.url, w.secret, o.event, "        \
+	"o.payload, o.created, o.attempts, o.next_attempt, o.last_error, "   \
+	"o.dead FROM webhook_outbox o JOIN webhooks w ON w.id = o.webhook "
 #define OF_TENANT "message IN (SELECT id FROM messages WHERE tenant = ?1)"
 #define RELEASE_SET                                                          \
 	"UPDATE recipients SET state = CASE WHEN attempts = 0 THEN 0 "       \
@@ -194,4 +200,67 @@ const char *const sq_sql[SQ_NSTMTS] = {
 	    "ORDER BY r.expires, r.id LIMIT ?2",
 	[SQ_EXPIRE_UPDATE] = "UPDATE recipients SET state = 5, updated = ?2, "
 	    "owner = NULL, lease_until = NULL WHERE id = ?1 AND state <= 1",
+	/* sending policy (0002_policy.sql) */
+	[SQ_CAP_COUNTED] = "SELECT 1 FROM cap_counted WHERE key = ?1",
+	[SQ_CAP_USED] = "SELECT used FROM cap_usage WHERE mailbox = ?1 AND "
+	    "day = ?2",
+	[SQ_CAP_MARK] = "INSERT INTO cap_counted(key, mailbox, day) VALUES "
+	    "(?1, ?2, ?3)",
+	[SQ_CAP_ADD] = "INSERT INTO cap_usage(mailbox, day, used) VALUES "
+	    "(?1, ?2, 1) ON CONFLICT(mailbox, day) DO UPDATE SET used = "
+	    "used + 1",
+	[SQ_CAP_PURGE_KEYS] = "DELETE FROM cap_counted WHERE day < ?1",
+	[SQ_CAP_PURGE_DAYS] = "DELETE FROM cap_usage WHERE day < ?1",
+	[SQ_PSTATE_PUT] = "INSERT OR REPLACE INTO provider_state(source_ip, "
+	    "provider, rate, ramp_from, paused_until, cuts, updated) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[SQ_PSTATE_LIST] = "SELECT source_ip, provider, rate, ramp_from, "
+	    "paused_until, cuts, updated FROM provider_state ORDER BY "
+	    "provider, source_ip",
+	[SQ_PEVENT_ADD] = "INSERT INTO provider_events(time, source_ip, "
+	    "provider, kind, rate_before, rate_after, until, evidence) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[SQ_PEVENT_LIST] = "SELECT id, time, source_ip, provider, kind, "
+	    "rate_before, rate_after, until, evidence FROM provider_events "
+	    "WHERE time >= ?1 ORDER BY time DESC, id DESC LIMIT ?2",
+	[SQ_SUPP_ADD] = "INSERT INTO suppressions(tenant, address, reason, "
+	    "note, created) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(tenant, "
+	    "address) DO NOTHING",
+	[SQ_SUPP_DEL] = "DELETE FROM suppressions WHERE tenant = ?1 AND "
+	    "address = ?2",
+	[SQ_SUPP_GET] = "SELECT tenant, address, reason, note, created FROM "
+	    "suppressions WHERE tenant = ?1 AND address = ?2",
+	[SQ_SUPP_LIST] = "SELECT tenant, address, reason, note, created FROM "
+	    "suppressions WHERE ?1 = 0 OR tenant = ?1 ORDER BY tenant, address",
+	/* webhooks (0003_webhooks.sql) */
+	[SQ_WH_ADD] = "INSERT INTO webhooks(tenant, url, secret, events, "
+	    "created) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[SQ_WH_TENANT] = "SELECT 1 FROM tenants WHERE id = ?1",
+	[SQ_WH_LIST] = WH_COLS "WHERE ?1 = 0 OR tenant = ?1 ORDER BY id",
+	[SQ_WH_GET] = WH_COLS "WHERE id = ?1",
+	[SQ_WH_DEL] = "DELETE FROM webhooks WHERE id = ?1 AND (?2 = 0 OR "
+	    "tenant = ?2)",
+	[SQ_WH_DEL_OUTBOX] = "DELETE FROM webhook_outbox WHERE webhook = ?1",
+	[SQ_WH_ENQUEUE] = "INSERT INTO webhook_outbox(webhook, event, payload, "
+	    "created, next_attempt) SELECT id, ?2, ?3, ?4, ?4 FROM webhooks "
+	    "WHERE (?1 = 0 OR tenant = ?1) AND (events = '' OR "
+	    "instr(',' || events || ',', ',' || ?2 || ',') > 0) ORDER BY id",
+	[SQ_WH_CLAIM_SELECT] = WH_OUTBOX_FROM "WHERE o.dead = 0 AND "
+	    "o.next_attempt <= ?1 ORDER BY o.next_attempt, o.id LIMIT ?2",
+	[SQ_WH_CLAIM_UPDATE] = "UPDATE webhook_outbox SET owner = ?2, "
+	    "lease_until = ?3, next_attempt = ?3 WHERE id = ?1",
+	[SQ_WH_RELEASE] = "UPDATE webhook_outbox SET owner = NULL, "
+	    "lease_until = NULL, next_attempt = ?2 WHERE owner = ?1 AND "
+	    "dead = 0",
+	[SQ_WH_FINISH] = "DELETE FROM webhook_outbox WHERE id = ?1",
+	[SQ_WH_RETRY] = "UPDATE webhook_outbox SET attempts = attempts + 1, "
+	    "next_attempt = ?2, last_error = ?3, dead = ?4, owner = NULL, "
+	    "lease_until = NULL WHERE id = ?1",
+	[SQ_WH_OUTBOX_LIST] = WH_OUTBOX_FROM "WHERE (?1 = 0 OR o.webhook = ?1) "
+	    "AND (?2 < 0 OR o.dead = ?2) ORDER BY o.id LIMIT ?3",
+	[SQ_WH_OUTBOX_COUNT] = "SELECT dead, count(*) FROM webhook_outbox "
+	    "WHERE ?1 = 0 OR webhook = ?1 GROUP BY dead",
+	[SQ_WH_DEL_TENANT_OUTBOX] = "DELETE FROM webhook_outbox WHERE webhook IN "
+	    "(SELECT id FROM webhooks WHERE tenant = ?1)",
+	[SQ_WH_DEL_TENANT] = "DELETE FROM webhooks WHERE tenant = ?1",
 };

@@ -353,3 +353,36 @@ CP_TEST(bounce_limits)
 	    !cp_bounce_reason_known("nonsense"), "reason names");
 	cp_bounce_parser_free(p);
 }
+
+/* A boundary split by RFC 2231 continuations: the fast scan cannot follow
+ * it, GMime's parser can, and the DSN is read through it. */
+CP_TEST(bounce_gmime_fallback)
+{
+	static const char mail[] =
+	    "From: MAILER-DAEMON@mx.example.net\n"
+	    "Subject: Undelivered Mail Returned to Sender\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/report; report-type=delivery-status;\n"
+	    " boundary*0=\"SPLIT\"; boundary*1=\"-BOUNDARY\"\n\n"
+	    "--SPLIT-BOUNDARY\n"
+	    "Content-Type: message/delivery-status\n\n"
+	    "Reporting-MTA: dns; mx.example.net\n\n"
+	    "Final-Recipient: rfc822; mia@example.org\n"
+	    "Action: failed\n"
+	    "Status: 5.2.2\n"
+	    "Diagnostic-Code: smtp; 552 5.2.2 Mailbox full\n\n"
+	    "--SPLIT-BOUNDARY--\n";
+	cp_bounce_parser *p = parser();
+	const cp_bounce *b;
+
+	if (p == NULL)
+		return;
+	b = parse(p, mail);
+	CP_CHECK(b != NULL && b->used_gmime == 1, "GMime used");
+	CP_CHECK(b != NULL && b->n == 1, "one recipient");
+	if (b != NULL && b->n == 1) {
+		CP_CHECK_STR(b->rcpts[0].recipient, "mia@example.org");
+		CP_CHECK_STR(b->rcpts[0].reason, "mailboxfull");
+	}
+	cp_bounce_parser_free(p);
+}

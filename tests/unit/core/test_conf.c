@@ -69,6 +69,7 @@ static const char full_conf[] =
     "domain = b.example.org\n"
     "verp = off\n"
     "verp_prefix = x.\n"
+    "unsubscribe_url = https://relay.example.org:8443/u\n"
     "[log]\n"
     "file = /var/log/cp.log\n"
     "json = yes\n"
@@ -76,10 +77,28 @@ static const char full_conf[] =
     "[mailbox]\n"
     "daily_cap = 0\n"
     "cap_action = refuse\n"
+    "ramp = 1, 2,3\n"
+    "[throttle]\n"
+    "start_rate = 10\n"
+    "max_rate = 0\n"
+    "ramp_time = 7d\n"
+    "window = 30m\n"
+    "refusal_share = 30\n"
+    "min_answers = 5\n"
+    "cooldown = 2d\n"
+    "pause = 12h\n"
+    "slowdown = 5m\n"
+    "providers = acme .acme.test; other mx.other.test\n"
     "[cost]\n"
     "tiers = 1:200, 10:150,100:150\n"
     "minimum_cents = 0\n"
-    "currency = EUR\n";
+    "currency = EUR\n"
+    "[webhook]\n"
+    "timeout = 30s\n"
+    "backoff_base = 1m\n"
+    "backoff_max = 1h\n"
+    "max_attempts = 20\n"
+    "concurrency = 8\n";
 
 static int
 load(cp_conf *c, const char *text, cp_buf *diags, cp_err *err)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "coldpost/alloc.h"
 #include "coldpost/buf.h"
 #include "coldpost/lint.h"
 #include "cptest.h"
@@ -526,4 +527,36 @@ CP_TEST(lint_bad_input)
 	CP_CHECK(cp_lint_report_find(&r, "content.spam-phrase") != NULL,
 	    "phrase after invalid UTF-8");
 	cp_lint_report_clear(&r);
+}
+
+/* Every allocation of ours that can fail, failing in turn: CP_ENOMEM and
+ * an empty report, never a crash or a half-built report (ASan checks the
+ * frees). GMime's, libxml2's and PCRE2's own allocations are theirs. */
+CP_TEST(lint_out_of_memory)
+{
+	static const char hdr[] = FROM "Subject: Re: act now!!\r\n" STD_HDR
+	    "Content-Type: multipart/mixed; boundary=\"b\"\r\n";
+	char body[8192];
+	cp_lint_report r;
+	unsigned long n;
+	int rc = CP_ENOMEM;
+
+	snprintf(body, sizeof(body), "--b\r\nContent-Type: text/html\r\n\r\n"
+	    "<p>%s</p><a href=\"https://bit.ly/x\">www.bank.example</a>"
+	    "<img src=\"cid:l\" width=1 height=1>\r\n--b\r\n"
+	    "Content-Type: image/png\r\nContent-ID: <l>\r\n\r\nPNG\r\n--b\r\n"
+	    "Content-Type: application/pdf\r\nContent-Disposition: attachment;"
+	    " filename=a.pdf\r\n\r\n%%PDF\r\n--b--\r\n", BODY);
+	CP_CHECK_INT(lint(hdr, body, NULL, &r), CP_OK); /* compile patterns */
+	cp_lint_report_clear(&r);
+	for (n = 1; n < 5000 && rc == CP_ENOMEM; n++) {
+		cp_alloc_fail_at(n);
+		rc = lint(hdr, body, NULL, &r);
+		cp_alloc_fail_at(0);
+		CP_CHECK(rc == CP_OK || rc == CP_ENOMEM, "n=%lu: rc %d", n, rc);
+		if (rc != CP_OK)
+			CP_CHECK(r.n == 0 && r.v == NULL, "n=%lu: report", n);
+		cp_lint_report_clear(&r);
+	}
+	CP_CHECK(rc == CP_OK && n > 20, "ok after %lu failures", n);
 }

@@ -438,6 +438,8 @@ CP_TEST(prov_reply_parse_real_replies)
 	CP_CHECK_INT(r.rcode, 0);
 	CP_CHECK_INT(r.opcode, 5);
 	CP_CHECK_INT(r.tsig, 1);
+	CP_CHECK(r.signed_at > 1700000000 && r.signed_at < 4000000000LL,
+	    "signed at %lld", (long long)r.signed_at);
 	/* another secret, another request MAC: the signature does not hold */
 	cp_prov_reply_parse(b + off, len - off, id, &other, b + 1, b[0], &r,
 	    &err);

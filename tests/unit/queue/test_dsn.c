@@ -51,11 +51,13 @@ static const char long_diag[] =
 
 static const cp_dsn_rcpt rcpts[] = {
 	{ "bob@gmail.test", CP_DSN_FAILED, "5.1.1", "mx.gmail.test", long_diag,
-	    "The address does not exist at Gmail.", T_ARRIVAL + 60 },
+	    "The address does not exist at Gmail.", T_ARRIVAL + 60, 0 },
 	{ "carol@outlook.test", CP_DSN_DELAYED, "", "mx.outlook.test",
 	    "451 4.7.500 Server busy.\r\nBcc: injected@evil.test",
-	    "Microsoft is limiting the rate.", T_ARRIVAL + 120 },
-	{ "dave@nowhere.test", CP_DSN_FAILED, "not-a-status", "", "", "", 0 },
+	    "Microsoft is limiting the rate.", T_ARRIVAL + 120, 0 },
+	{ "dave@nowhere.test", CP_DSN_FAILED, "not-a-status", "", "", "", 0,
+	    1 },
+	{ "erin@refused.test", CP_DSN_FAILED, "55.1.1", "", "", "", 0, 0 },
 };
 
 static cp_dsn
@@ -262,11 +264,13 @@ CP_TEST(dsn_parses_back)
 	check_field(status, 2, "Diagnostic-Code",
 	    "smtp; 451 4.7.500 Server busy. Bcc: injected@evil.test");
 	check_field(status, 3, "Final-Recipient", "rfc822; dave@nowhere.test");
-	check_field(status, 3, "Status", "5.0.0");
+	check_field(status, 3, "Status", "4.4.7"); /* expired, RFC 3463 */
 	check_field(status, 3, "Remote-MTA", NULL);
 	check_field(status, 3, "Diagnostic-Code", NULL);
 	check_field(status, 3, "Last-Attempt-Date", NULL);
-	check_field(status, 4, "Final-Recipient", NULL);
+	check_field(status, 4, "Final-Recipient", "rfc822; erin@refused.test");
+	check_field(status, 4, "Status", "5.0.0");
+	check_field(status, 5, "Final-Recipient", NULL);
 	/* the injected line stayed inside Diagnostic-Code */
 	CP_CHECK(strstr(status, "\r\nBcc:") == NULL, "header injection");
 	CP_CHECK(strstr(out.data, "\r\nBcc:") == NULL, "header injection");
@@ -283,8 +287,16 @@ CP_TEST(dsn_parses_back)
 	    NULL, "human text for carol");
 	CP_CHECK(strstr(text, "Microsoft is limiting the rate.") != NULL,
 	    "explain line missing");
+	CP_CHECK(strstr(text, "<dave@nowhere.test>: not delivered: no server "
+	    "accepted it before the message\r\nexpired") != NULL,
+	    "expired headline for dave:\n%s", text);
 	CP_CHECK(strstr(text, "No mail server accepted the message before it "
 	    "expired.") != NULL, "fallback explanation for dave:\n%s", text);
+	CP_CHECK(strstr(text, "It was tried for 1 hour after it was received.")
+	    != NULL, "expiry duration:\n%s", text);
+	CP_CHECK(strstr(text, "<erin@refused.test>: not delivered; no further")
+	    != NULL && strstr(text, "The message could not be delivered.") !=
+	    NULL, "plain failure for erin:\n%s", text);
 	CP_CHECK(strstr(text, "\"Quarterly numbers\"") != NULL, "subject");
 
 	hdrs = part_text(g_mime_multipart_get_part(mp, 2));
@@ -416,4 +428,30 @@ CP_TEST(dsn_alloc_failures)
 		cp_buf_free(&out);
 	}
 	CP_CHECK_INT(rc, CP_OK);
+}
+
+CP_TEST(dsn_expiry_duration)
+{
+	static const struct { int64_t age; const char *want; } cases[] = {
+		{ 45, "tried for 45 seconds after" },
+		{ 60, "tried for 1 minute after" },
+		{ 2 * 86400 + 3 * 3600 + 5 * 60, "tried for 2 days 3 hours after" },
+		{ 5 * 86400, "tried for 5 days after" },
+		{ 3600 + 61, "tried for 1 hour 1 minute after" },
+	};
+	cp_dsn_rcpt r = { "x@y.test", CP_DSN_FAILED, "", "", "", "", 0, 1 };
+
+	for (size_t i = 0; i < CP_NELEM(cases); i++) {
+		cp_dsn d = make_dsn();
+		cp_buf out;
+
+		d.rcpts = &r;
+		d.n = 1;
+		d.arrival = d.now - cases[i].age;
+		cp_buf_init(&out, 1 << 20);
+		CP_CHECK_INT(cp_dsn_build(&d, &out, NULL), CP_OK);
+		CP_CHECK(out.data && strstr(out.data, cases[i].want) != NULL,
+		    "case %zu: no '%s'", i, cases[i].want);
+		cp_buf_free(&out);
+	}
 }
