@@ -46,7 +46,10 @@
  * (the answers), logged (module "policy") and stored (`coldpost policy`).
  *
  * Time: every call takes `now` (unix seconds); 0 means the policy's clock,
- * which tests replace (cp_policy_opts.clock) to run days in seconds.
+ * which tests replace (cp_policy_opts.clock) to run days in seconds. The
+ * times it returns (retry_at) are on that clock too: a caller whose own
+ * clock differs (delivery schedules by the system's) translates them.
+ * Outcomes from cp_policy_deliver_observer are dated by the policy's clock.
  */
 #ifndef COLDPOST_POLICY_H
 #define COLDPOST_POLICY_H
@@ -79,11 +82,6 @@ void cp_policy_free(cp_policy *p); /* NULL is fine */
 int cp_policy_reload(cp_policy *p, const cp_conf *conf, cp_err *err);
 /* The policy's clock. */
 int64_t cp_policy_now(cp_policy *p);
-/* A time t of the policy's clock on the system clock (they differ when
- * a test clock runs ahead); 0 stays 0. Delivery schedules by the system
- * clock: cp_policy_deliver_hook converts its retry_at with this, and so
- * must a caller of cp_policy_may_deliver that passes now = 0. */
-int64_t cp_policy_to_system(cp_policy *p, int64_t t);
 
 /* ---- (1) delivery: may this recipient go out now? ---------------------- */
 

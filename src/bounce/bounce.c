@@ -456,6 +456,7 @@ read_with_gmime(cp_bounce_parser *p)
 {
 	size_t nparts = p->nparts, n = p->n;
 	const char *family = p->family;
+	int embedded = p->embedded;
 
 	memcpy(p->saved, p->parts, nparts * sizeof(p->parts[0]));
 	memcpy(p->saved_rcpts, p->rcpts, n * sizeof(p->rcpts[0]));
@@ -471,6 +472,7 @@ read_with_gmime(cp_bounce_parser *p)
 	p->nparts = nparts;
 	p->n = n;
 	p->family = family;
+	p->embedded = embedded;
 }
 
 static void
@@ -485,6 +487,7 @@ run_readers(cp_bounce_parser *p)
 
 	p->n = 0;
 	p->family = "";
+	p->embedded = 0;
 	if ((pt = bnc_part_find(p, fb_types)) != NULL &&
 	    bnc_arf_read(p, pt) > 0) {
 		p->family = "arf";
@@ -501,6 +504,7 @@ run_readers(cp_bounce_parser *p)
 	    bnc_dsn_read_embedded(p, pt->body) > 0) {
 		/* a report quoted as text, or behind a broken boundary */
 		p->family = "rfc3464";
+		p->embedded = 1;
 		return;
 	}
 	p->n = 0;
@@ -583,7 +587,7 @@ cp_bounce_parse(cp_bounce_parser *p, const char *data, size_t len,
 	 * tolerates more (RFC 2231 boundaries, odd nesting); its parts are
 	 * read instead when it makes any */
 	run_readers(p);
-	if (p->broken && !structured(p->family))
+	if (p->broken && (!structured(p->family) || p->embedded))
 		read_with_gmime(p);
 	if ((p->n == 0 || p->weak) && p->depth < 3 && forwarded(p))
 		return parse_forwarded(p, out, err);

@@ -13,6 +13,7 @@
  * Final-Recipient, and a Diagnostic-Code without its type is taken whole.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "bounce/bounce_int.h"
 
@@ -260,10 +261,12 @@ bnc_dsn_read_embedded(cp_bounce_parser *p, cp_slice text)
 	cp_slice line;
 	bnc_part pt;
 
-	line = bnc_slice(text.p, 0);
-	q = bnc_isearch(text, mark);
-	if (q == NULL)
+	/* "/delivery-status" first: a '/' is rarer than an 'm' */
+	q = bnc_isearch(text, mark + 7);
+	if (q == NULL || q - text.p < 7 ||
+	    strncasecmp(q - 7, mark, 7) != 0)
 		return 0;
+	q -= 7;
 	/* the mark is the value of a Content-Type line */
 	start = q;
 	while (start > text.p && start[-1] != '\n')
@@ -276,6 +279,7 @@ bnc_dsn_read_embedded(cp_bounce_parser *p, cp_slice text)
 		return 0;
 	start++;
 	/* its header block ends at the first blank line */
+	line = bnc_slice(start, 0);
 	cp_cursor_init(&c, start, text.len - (size_t)(start - text.p));
 	while (bnc_next_line(&c, &line) && cp_slice_trim(line).len > 0)
 		;

@@ -71,6 +71,8 @@ struct cp_bounce_parser {
 	size_t nparts;
 	int broken;           /* the fast scan met something it could not
 				 follow: GMime should try */
+	int embedded;         /* the report was read from text (a pasted
+				 delivery-status block): GMime may do better */
 	bnc_rcpt rcpts[CP_BOUNCE_RCPT_MAX];
 	bnc_rcpt saved_rcpts[CP_BOUNCE_RCPT_MAX]; /* while GMime tries */
 	size_t n;

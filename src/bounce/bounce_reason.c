@@ -459,9 +459,9 @@ after_data(const bnc_rcpt *r)
 		return "suspend";
 	if (strcmp(c, "DATA") == 0)
 		return "filtered";
-	/* a plain-text bounce quoting a bare "550 no such user" without
-	 * saying it answered RCPT TO: the same reading */
-	if (r->action[0] == '\0' && r->status[0] == '\0' &&
+	/* a bounce quoting a bare "550 no such user" without a status
+	 * or saying it answered RCPT TO: the same reading */
+	if (strcmp(r->action, "delayed") != 0 && r->status[0] == '\0' &&
 	    r->replycode >= 500 && c[0] == '\0')
 		return "filtered";
 	/* the same without a command under a status that blames the

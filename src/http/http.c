@@ -785,6 +785,9 @@ cp_http_reload(cp_http *h, const cp_conf *conf, cp_err *err)
 	cp_conf_clear(&h->conf);
 	h->conf = c;
 	pthread_mutex_unlock(&h->mu);
+	/* ramp and caps shown by the mailbox endpoints follow the file */
+	if (h->policy != NULL)
+		return cp_policy_reload(h->policy, conf, err);
 	return CP_OK;
 }
 

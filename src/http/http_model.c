@@ -17,6 +17,7 @@
 #include "coldpost/alloc.h"
 #include "coldpost/policy.h"
 #include "coldpost/store.h"
+#include "coldpost/webhook.h"
 #include "http/http_int.h"
 
 #define LIST_MAX 1000
@@ -879,11 +880,12 @@ http_h_webhooks_add(http_req *r)
 {
 	json_t *b;
 	cp_webhook_endpoint w = { 0 };
-	unsigned char raw[24];
 	char secret[64];
+	cp_buf ev;
 	cp_err err = { 0 };
 	int rc;
 
+	cp_buf_init(&ev, CP_STORE_EVENTS_MAX);
 	if ((rc = http_body_object(r, &b)) != 0)
 		return rc;
 	if ((rc = act_tenant(r, b, 1, &w.tenant)) ||
@@ -893,10 +895,15 @@ http_h_webhooks_add(http_req *r)
 	    (rc = http_get_str(r, b, "secret", 0, CP_STORE_SECRET_MAX,
 	    &w.secret)))
 		goto out;
+	if (cp_webhook_parse_events(w.events != NULL ? w.events : "", &ev,
+	    &err) != CP_OK) {
+		rc = http_fail(r, 400, "bad_field", "events", "%s", err.msg);
+		goto out;
+	}
+	w.events = ev.data != NULL ? ev.data : "";
 	if (w.secret == NULL) {
 		char key[48];
 
-		(void)raw;
 		if (http_key_make(key, &err) != CP_OK) {
 			rc = http_fail_err(r, &err, NULL);
 			goto out;
@@ -913,6 +920,7 @@ http_h_webhooks_add(http_req *r)
 	    w.events != NULL ? w.events : "", "secret", w.secret);
 	rc = 201;
 out:
+	cp_buf_free(&ev);
 	json_decref(b);
 	return rc;
 }

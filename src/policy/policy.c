@@ -301,14 +301,6 @@ cp_policy_check_send(cp_policy *p, const cp_policy_rcpt *r,
 	pthread_mutex_unlock(&p->lock);
 }
 
-int64_t
-cp_policy_to_system(cp_policy *p, int64_t t)
-{
-	int64_t skew = p->clock(p->clock_arg) - (int64_t)time(NULL);
-
-	return t > 0 ? t - skew : t;
-}
-
 void
 cp_policy_deliver_hook(void *arg, int64_t tenant, int64_t mailbox,
     int64_t rcpt_id, const char *rcpt, int null_sender, int64_t now,
@@ -319,9 +311,6 @@ cp_policy_deliver_hook(void *arg, int64_t tenant, int64_t mailbox,
 		.now = now };
 
 	cp_policy_check_send(arg, &r, out);
-	/* delivery schedules by the system clock; a test clock runs ahead */
-	if (now == 0 && out->verdict == CP_POLICY_DEFER)
-		out->retry_at = cp_policy_to_system(arg, out->retry_at);
 }
 
 /* ---- the server, at RCPT --------------------------------------------------- */

@@ -52,6 +52,7 @@
 #include "coldpost/policy.h"
 #include "coldpost/server.h"
 #include "coldpost/store.h"
+#include "coldpost/webhook.h"
 #include "tools.h"
 
 #define SERVE_DRAIN_MS 30000
@@ -70,6 +71,7 @@ typedef struct serve_ctx {
 	cp_server *server;
 	cp_http *http;
 	cp_policy *policy;
+	cp_webhook *webhook;
 	char node[CP_STORE_NAME_MAX + 1];
 	unsigned char verp[VERP_KEY_LEN];
 	unsigned char web_key[VERP_KEY_LEN]; /* unsubscribe tokens, webhooks */
@@ -356,18 +358,42 @@ serve_observe(void *arg, const cp_deliver_event *ev)
 	serve_ctx *c = arg;
 
 	cp_policy_deliver_observer(c->policy, ev);
+	if (c->webhook != NULL)
+		cp_webhook_observe(c->webhook, ev);
 	if (c->http != NULL)
 		cp_http_observe(c->http, ev);
+}
+
+/* The policy answers on its clock; delivery schedules by the system's.
+ * They differ by the test clock's skew (COLDPOST_TEST_CLOCK_FILE). */
+static int64_t
+serve_to_system(serve_ctx *c, int64_t t)
+{
+	return t > 0 ? t - __atomic_load_n(&c->clock_skew, __ATOMIC_RELAXED) :
+	    t;
+}
+
+static void
+serve_policy(void *arg, int64_t tenant, int64_t mailbox, int64_t rcpt_id,
+    const char *rcpt, int null_sender, int64_t now, cp_policy_verdict *out)
+{
+	serve_ctx *c = arg;
+
+	cp_policy_deliver_hook(c->policy, tenant, mailbox, rcpt_id, rcpt,
+	    null_sender, now, out);
+	if (now == 0 && out->verdict == CP_POLICY_DEFER)
+		out->retry_at = serve_to_system(c, out->retry_at);
 }
 
 static int
 serve_pace(void *arg, const char *src_ip, const char *mx, int64_t now,
     int64_t *retry_at)
 {
-	int v = cp_policy_may_deliver(arg, src_ip, mx, now, retry_at);
+	serve_ctx *c = arg;
+	int v = cp_policy_may_deliver(c->policy, src_ip, mx, now, retry_at);
 
-	if (now == 0) /* the policy's clock may run ahead (tests) */
-		*retry_at = cp_policy_to_system(arg, *retry_at);
+	if (now == 0)
+		*retry_at = serve_to_system(c, *retry_at);
 	return v;
 }
 
@@ -403,6 +429,7 @@ serve_build_http(serve_ctx *c)
 	cp_http_opts ho = { .conf = &c->conf, .store = c->store,
 		.server = c->server, .deliver = c->deliver, .node = c->node,
 		.web_root = c->o.web_root, .secret = c->web_key,
+		.dns_servers = c->o.dns,
 		.secret_len = sizeof(c->web_key) };
 	cp_err err = { 0 };
 
@@ -429,8 +456,15 @@ serve_build(serve_ctx *c)
 	serve_node(c);
 	if (serve_verp_key(c) != CP_OK || serve_derive(c) != CP_OK)
 		return CP_EXIT_SYS;
+	cp_webhook_opts wo = { .conf = &c->conf, .store = c->store,
+		.node = c->node };
 	cp_policy_opts po = { .conf = &c->conf, .store = c->store,
 		.clock = serve_clock, .clock_arg = c };
+
+	if ((c->webhook = cp_webhook_new(&wo, &err)) == NULL) {
+		cp_log(CP_LOG_ERR, "webhook", "%s", err.msg);
+		return CP_EXIT_SYS;
+	}
 
 	serve_read_skew(c);
 
@@ -445,9 +479,8 @@ serve_build(serve_ctx *c)
 			.verp_secret = c->verp,
 			.verp_secret_len = sizeof(c->verp),
 			.observe = serve_observe, .observe_arg = c,
-			.policy = cp_policy_deliver_hook,
-			.policy_arg = c->policy, .pace = serve_pace,
-			.pace_arg = c->policy };
+			.policy = serve_policy, .policy_arg = c,
+			.pace = serve_pace, .pace_arg = c };
 
 		if ((c->deliver = cp_deliver_new(&d, &err)) == NULL) {
 			cp_log(CP_LOG_ERR, "deliver", "%s", err.msg);
@@ -475,6 +508,11 @@ serve_start(serve_ctx *c)
 {
 	cp_err err = { 0 };
 
+	/* webhooks first: delivery's first outcomes go to them */
+	if (cp_webhook_start(c->webhook, &err) != CP_OK) {
+		cp_log(CP_LOG_ERR, "webhook", "%s", err.msg);
+		return CP_EXIT_SYS;
+	}
 	if (c->deliver != NULL && cp_deliver_start(c->deliver, &err) != CP_OK) {
 		cp_log(CP_LOG_ERR, "deliver", "%s", err.msg);
 		return CP_EXIT_SYS;
@@ -515,6 +553,8 @@ serve_reload(serve_ctx *c)
 		cp_log(CP_LOG_ERR, "deliver", "reload: %s", err.msg);
 	if (c->http != NULL && cp_http_reload(c->http, &next, &err) != CP_OK)
 		cp_log(CP_LOG_ERR, "http", "reload: %s", err.msg);
+	if (cp_webhook_reload(c->webhook, &next, &err) != CP_OK)
+		cp_log(CP_LOG_ERR, "webhook", "reload: %s", err.msg);
 	serve_read_skew(c);
 	if (cp_policy_reload(c->policy, &next, &err) != CP_OK)
 		cp_log(CP_LOG_ERR, "policy", "reload: %s", err.msg);
@@ -553,15 +593,20 @@ serve_teardown(serve_ctx *c)
 		cp_server_stop(c->server, SERVE_DRAIN_MS);
 	if (c->deliver != NULL)
 		cp_deliver_stop(c->deliver, SERVE_DRAIN_MS);
+	/* after delivery: its last outcomes are written to the outbox */
+	if (c->webhook != NULL)
+		cp_webhook_stop(c->webhook);
 	cp_http_free(c->http);
 	cp_server_free(c->server);
 	cp_deliver_free(c->deliver);
+	cp_webhook_free(c->webhook);
 	cp_policy_free(c->policy);
 	cp_store_close(c->store);
 	c->http = NULL;
 	c->server = NULL;
 	c->deliver = NULL;
 	c->policy = NULL;
+	c->webhook = NULL;
 	c->store = NULL;
 }
 

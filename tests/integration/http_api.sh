@@ -131,6 +131,8 @@ relay_check "tenant suppresses an address" is 201 '.reason == "manual"'
 api POST /v1/webhooks "$KA" '{"url":"http://127.0.0.1:30299/hook","events":"delivered,bounced"}'
 relay_check "tenant adds a webhook (secret shown once)" is 201 '.secret | startswith("whsec_")'
 wh_a=$(echo "$body" | jq .id)
+api POST /v1/webhooks "$KA" '{"url":"http://127.0.0.1:30299/hook","events":"delivered,nonsense"}'
+relay_check "webhook with an unknown event: 400 field events" is 400 '.error.field == "events"'
 api GET /v1/webhooks "$KA"
 relay_check "webhook list never shows the secret" is 200 '(.items | length) == 1 and (.items[0] | has("secret") | not)'
 

@@ -110,6 +110,6 @@ relay_fail=$((relay_fail + steps_failed))
 if [ "$rc" -ne 0 ] && [ "$steps_failed" -eq 0 ]; then
   relay_fail=$((relay_fail + 1)); echo "FAIL the browser run ended with status $rc"
 fi
-relay_check "a screenshot of each page" test "$(ls "$shots"/*.png 2>/dev/null | wc -l)" -ge 20
+relay_check "a screenshot of each page" test "$(ls "$shots"/*.png 2>/dev/null | wc -l)" -ge 21
 relay_check "the message reached smtp-sink" relay_wait "grep -q 'Subject: Browser test' '$RELAY_DIR/sink/sink/dump'" 5
 relay_summary web_browser

@@ -160,7 +160,7 @@ relay_config() {
   local sec k key
   : >"$RELAY_CONF"
   for sec in server listen tls submission limits delivery routes queue dkim \
-    bounce log mailbox throttle; do
+    bounce log mailbox throttle webhook http; do
     printf '[%s]\n' "$sec" >>"$RELAY_CONF"
     for k in "${_relay_keys[@]}"; do
       [ -n "${_relay_kv[$k]+x}" ] || continue
@@ -185,7 +185,9 @@ relay_start() {
   local addr i args=()
   relay_config
   addr=${_relay_kv[listen.submission]%%,*}
-  [ -n "$RELAY_DNS" ] && args+=(--dns-server "$RELAY_DNS")
+  # Tests never ask the machine's resolver: without a test DNS server,
+  # lookups go to a port where nothing listens and fail at once.
+  args+=(--dns-server "${RELAY_DNS:-127.0.0.1:9}")
   rm -f "$RELAY_DIR/serve.pid"
   echo "=== serve start $(date +%T.%N)" >>"$RELAY_DIR/serve.log"
   # RELAY_WRAP: a debugging wrapper, e.g. "gdb -batch -ex run -ex bt --args"

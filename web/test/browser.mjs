@@ -84,8 +84,8 @@ async function go(hash, readyPath) {
   else await page.goto(url);
   await page.waitForSelector(`#main[data-ready="${readyPath}"]`, { timeout: 20000 });
 }
-async function shot(name) {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+async function shot(name, fullPage = true) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
 }
 async function text(sel) { return (await page.locator(sel).first().innerText()).trim(); }
 
@@ -141,12 +141,15 @@ await check('domains: list and one domain with records and live check', async ()
   const first = DOMAIN || (await page.locator('#domains-table tbody a').first().innerText());
   await go(`#/domains/${encodeURIComponent(first)}`, `/domains/${encodeURIComponent(first)}`);
   await page.waitForSelector('#domain-check .card, #domain-check .error-box', { timeout: 30000 });
+  await shot('05-domain');
+  const recs = await text('#records-table');
+  assert(recs.includes(`s1._domainkey.${first}`) && /v=DKIM1/.test(recs), 'the DKIM record to publish is not listed');
+  assert(/v=spf1/.test(recs), 'the SPF record to publish is not listed');
   assert(await page.locator('#domain-check .card').count() === 1, `check failed: ${await text('#domain-check')}`);
   // the zone the test's DNS server serves has the SPF record: found only
   // when the relay asks that server (coldpost serve --dns-server)
   assert(await page.locator('#check-table tr[data-check="spf.record"][data-status="pass"]').count() === 1,
     'SPF record not found: the check did not ask the DNS server serve was given');
-  await shot('05-domain');
 });
 
 // ---- messages sent through SMTP appear with their status ------------------
@@ -248,12 +251,12 @@ await check('tool: blacklist checker', async () => {
   await page.fill('#form-blacklist input[name=target]', '127.0.0.2');
   await page.click('#form-blacklist button[type=submit]');
   await page.waitForSelector('#blacklist-result, #tool-result .error-box', { timeout: 30000 });
+  await shot('10-tool-blacklist');
   assert(await page.locator('#blacklist-result').count() === 1, await text('#tool-result'));
   if (env('WEB_LISTED_ZONE')) {
     const st = await page.locator(`#blacklist-result tr:has(code:text-is("${env('WEB_LISTED_ZONE')}"))`).getAttribute('data-state');
     assert(st === 'listed', `127.0.0.2 on ${env('WEB_LISTED_ZONE')}: ${st}`);
   }
-  await shot('10-tool-blacklist');
 });
 await check('tool: content checker flags a spammy message', async () => {
   await go('#/tools/lint', '/tools/lint');
@@ -301,10 +304,12 @@ await check('reference: the index lists every page of the knowledge base', async
     }
   }
   assert(kinds.signature > 100, `only ${kinds.signature} signatures`);
-  await shot('14-reference-index');
+  await shot('14-reference-index', false); // the whole index is ~11000 px high
   await page.fill('#ref-filter', '5.7.26');
   const n = await page.locator('#ref-index a').count();
   assert(n >= 1 && n < 40, `filter 5.7.26 left ${n} links`);
+  assert(await page.locator('#ref-index a[href="#/reference/code/X.7.26"]').count() === 1, 'the filter lost X.7.26');
+  await shot('14-reference-index-filtered');
 });
 const samples = [['code', 'X.7.26'], ['reply', '550'], ['cause', 'blocklist'], ['receiver', 'gmail'],
   ['blocklist', 'spamhaus'], ['signature', 'gmail.dmarc']];

@@ -386,3 +386,83 @@ CP_TEST(bounce_gmime_fallback)
 	}
 	cp_bounce_parser_free(p);
 }
+
+/* A delivery-status block behind a broken boundary (" --B") is read from
+ * the text; the Status comment speaks when there is no Diagnostic-Code;
+ * Amazon SES's quoted reply is the receiver's words. */
+CP_TEST(bounce_embedded_dsn)
+{
+	static const char mail[] =
+	    "From: MAILER-DAEMON@mx.example.net\n"
+	    "Subject: Returned mail\n"
+	    "Content-Type: multipart/report; boundary=\"B\"\n\n"
+	    "--B\n"
+	    "content-type: text/plain\n\n"
+	    "<a@example.org> (unrecoverable error)\n\n"
+	    " --B\n"
+	    "content-type: message/delivery-status\n\n"
+	    "Reporting-MTA: dns; mx.example.net\n\n"
+	    "Final-Recipient: rfc822;a@example.org\n"
+	    "Action: delayed\n"
+	    "Status: 4.0.0 (example.org: host name lookup failure)\n\n"
+	    "Final-Recipient: rfc822;b@example.org\n"
+	    "Action: failed\n"
+	    "Status: 5.0.0\n"
+	    "Diagnostic-Code: smtp; 5.1.0 - Unknown address error "
+	    "550-'5.7.1 <x@example.net>... Access denied' "
+	    "(delivery attempts: 0)\n\n"
+	    "--B--\n";
+	cp_bounce_parser *p = parser();
+	const cp_bounce *b;
+
+	if (p == NULL)
+		return;
+	b = parse(p, mail);
+	CP_CHECK(b != NULL && b->n == 2, "two recipients");
+	if (b != NULL && b->n == 2) {
+		CP_CHECK_STR(b->rcpts[0].recipient, "a@example.org");
+		CP_CHECK_STR(b->rcpts[0].status_text,
+		    "(example.org: host name lookup failure)");
+		CP_CHECK_STR(b->rcpts[0].reason, "networkerror");
+		CP_CHECK_STR(b->rcpts[1].status, "5.7.1");
+		CP_CHECK_STR(b->rcpts[1].reason, "securityerror");
+	}
+	cp_bounce_parser_free(p);
+}
+
+/* A provider's documented code (Cox's AUP#CDRBL) decides over the generic
+ * "sender rejected" next to it when Cox is the receiver; X-Unix
+ * diagnostics are mailer errors whatever the program printed. */
+CP_TEST(bounce_provider_and_xunix)
+{
+	static const char cox[] =
+	    "From: MAILER-DAEMON@mx.example.net\n"
+	    "Subject: Undelivered Mail Returned to Sender\n"
+	    "Content-Type: multipart/report; report-type=delivery-status; "
+	    "boundary=\"B\"\n\n"
+	    "--B\n"
+	    "Content-Type: message/delivery-status\n\n"
+	    "Reporting-MTA: dns; mx.example.net\n\n"
+	    "Final-Recipient: rfc822; r@cox.net\n"
+	    "Action: failed\n"
+	    "Status: 5.1.0\n"
+	    "Diagnostic-Code: smtp; 550 5.1.0 <s@example.com> sender rejected."
+	    " AUP#CDRBL\n\n"
+	    "Final-Recipient: rfc822; u@example.org\n"
+	    "Action: failed\n"
+	    "Status: 5.1.1\n"
+	    "Diagnostic-Code: x-unix; procmail: id: u: No such user\n\n"
+	    "--B--\n";
+	cp_bounce_parser *p = parser();
+	const cp_bounce *b;
+
+	if (p == NULL)
+		return;
+	b = parse(p, cox);
+	CP_CHECK(b != NULL && b->n == 2, "two recipients");
+	if (b != NULL && b->n == 2) {
+		CP_CHECK_STR(b->rcpts[0].reason, "blocked");
+		CP_CHECK_STR(b->rcpts[1].reason, "mailererror");
+	}
+	cp_bounce_parser_free(p);
+}

@@ -73,8 +73,11 @@ async function renderIndex(main, query) {
     value: query.get('q') || '', 'aria-label': 'Filter the reference' });
   const body = h('div', { id: 'ref-index' });
   const draw = () => {
-    const q = filter.value.trim().toLowerCase().replace(/^[245]\.(\d)/, 'x.$1');
-    const hit = (...s) => !q || s.some((x) => x && String(x).toLowerCase().includes(q));
+    // "5.7.26" finds the page X.7.26 and the signatures for 5.7.26
+    const raw = filter.value.trim().toLowerCase();
+    const asX = raw.replace(/^[245]\.(\d)/, 'x.$1');
+    const hit = (...s) => !raw || s.some((x) => x && (String(x).toLowerCase().includes(raw)
+      || String(x).toLowerCase().includes(asX)));
     const sections = [];
     for (const [k, label] of KINDS) {
       let items = idx.pages.filter((p) => p.kind === k && hit(p.key, p.title, p.name, p.family));
