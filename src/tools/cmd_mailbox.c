@@ -26,6 +26,7 @@
 #include "coldpost/buf.h"
 #include "coldpost/dkim.h"
 #include "coldpost/conf.h"
+#include "coldpost/policy.h"
 #include "coldpost/store.h"
 #include "model.h"
 #include "provision_cli.h"
@@ -549,9 +550,55 @@ get_mailbox(const mopts *o, cp_store *st, cp_mailbox **m)
 	return rc == CP_OK ? CP_EXIT_OK : model_fail(o, rc, &err);
 }
 
+/*
+ * Today's use of the mailbox's daily cap and its ramp stage, as the
+ * sending policy counts them under the configuration (--config; the
+ * defaults with --store alone). 0 when it cannot be told (then nothing is
+ * shown: the rest of show still is).
+ */
+static int
+mailbox_cap_usage(const mopts *o, cp_store *st, const cp_mailbox *m,
+    cp_policy_usage *u)
+{
+	cp_conf conf;
+	cp_policy_opts po = { .conf = &conf, .store = st };
+	cp_policy *p;
+	int ok = 0;
+
+	if (o->config != NULL ? cp_conf_load_file(&conf, o->config, NULL,
+	    NULL) != CP_OK : cp_conf_init(&conf, NULL) != CP_OK)
+		return 0;
+	if ((p = cp_policy_new(&po, NULL)) != NULL) {
+		ok = cp_policy_get_usage(p, m->tenant, m->id, 0, u, NULL) ==
+		    CP_OK;
+		cp_policy_free(p);
+	}
+	cp_conf_clear(&conf);
+	return ok;
+}
+
+static void
+mailbox_usage_print(const cp_policy_usage *u)
+{
+	char line[160];
+
+	if (u->cap == 0)
+		snprintf(line, sizeof(line), "%" PRId64 " sent, no cap",
+		    u->used);
+	else
+		snprintf(line, sizeof(line), "%" PRId64 " of %" PRId64 "%s",
+		    u->used, u->cap, u->ramping ? " (ramping up)" : "");
+	model_field("today", line);
+	snprintf(line, sizeof(line), "day %" PRId64 "; %s", u->age_days + 1,
+	    u->ramping ? "ramp: its cap grows with its age" : "full cap");
+	model_field("ramp stage", line);
+}
+
 static int
 mailbox_show(mopts *o, cp_store *st)
 {
+	cp_policy_usage u;
+	int have_usage;
 	cp_mailbox *m;
 	cp_tenant *t;
 	char b[32], b2[32];
@@ -565,8 +612,18 @@ mailbox_show(mopts *o, cp_store *st)
 		cp_mailbox_free(m);
 		return model_fail(o, rc, &err);
 	}
+	have_usage = mailbox_cap_usage(o, st, m, &u);
 	if (o->json) {
-		model_json_done(model_mailbox_json(m, t->name));
+		json_t *j = model_mailbox_json(m, t->name);
+
+		if (have_usage)
+			json_object_set_new(j, "usage", json_pack("{s:I,s:I,s:I,"
+			    "s:b,s:I,s:I}", "cap_today", (json_int_t)u.cap,
+			    "full_cap", (json_int_t)u.full_cap, "used_today",
+			    (json_int_t)u.used, "ramping", u.ramping, "age_days",
+			    (json_int_t)u.age_days, "resets_at",
+			    (json_int_t)u.resets_at));
+		model_json_done(j);
 	} else {
 		model_field("mailbox", m->address);
 		model_field("tenant", t->name);
@@ -578,6 +635,8 @@ mailbox_show(mopts *o, cp_store *st)
 		model_field("password", m->pwhash && m->pwhash[0] ? "set" :
 		    "not set");
 		model_field("created", model_fmt_time(m->created, b));
+		if (have_usage)
+			mailbox_usage_print(&u);
 	}
 	cp_mailbox_free(m);
 	cp_tenant_free(t);

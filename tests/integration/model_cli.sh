@@ -125,6 +125,8 @@ t "passwd unknown mailbox: exit 1" rc_is 1 "$cp" mailbox passwd nosuch@acme.exam
 t "mailbox show" rc_is 0 "$cp" mailbox show ann@acme.example "${S[@]}"
 t "mailbox show: tz" grep -Eq '^tz +Europe/Paris$' "$tmp/out"
 t "mailbox show: password set, no hash" bash -c "grep -Eq '^password +set$' $tmp/out && ! grep -q argon2 $tmp/out"
+t "mailbox show: usage today against the ramped cap (1 on day 1, default 2)" grep -Eq "^today +0 of 1 \(ramping up\)$" "$tmp/out"
+t "mailbox show: the ramp stage" grep -Eq "^ramp stage +day 1; ramp" "$tmp/out"
 t "mailbox list --tenant acme" rc_is 0 "$cp" mailbox list --tenant acme "${S[@]}" --json
 t "acme has ann and bob" js 'assert sorted(m["address"] for m in d)==["ann@acme.example","bob@acme.example"]'
 t "mailbox list (human)" rc_is 0 "$cp" mailbox list "${S[@]}"
