@@ -32,7 +32,12 @@ if ! "$cp" tenant show demo --config "$conf" >/dev/null 2>&1; then
     echo demo-password | "$cp" mailbox add ann@demo.example --tenant demo --password-stdin \
         --send-as-domain --config "$conf"
     echo "demo: tenant demo, domain demo.example (DKIM key made), mailbox ann@demo.example"
+    # an admin key of the HTTP API, kept for the dashboard's login
+    "$cp" apikey add --note "demo dashboard" --config "$conf" 2>/dev/null >"$run/api-key"
+    chmod 600 "$run/api-key"
 fi
+web=()
+[ -f "$here/web/dist/index.html" ] && web=(--web-root "$here/web/dist")
 
 pids=()
 cleanup() {
@@ -43,7 +48,7 @@ trap cleanup EXIT INT TERM
 
 /usr/bin/python3 "$here/scripts/demo-inbox.py" 127.0.0.1:2526 "$run/inbox" &
 pids+=($!)
-"$cp" serve --config "$conf" &
+"$cp" serve --config "$conf" "${web[@]}" &
 pids+=($!)
 for _ in $(seq 100); do
     (exec 3<>/dev/tcp/127.0.0.1/2587) 2>/dev/null && break
@@ -70,6 +75,9 @@ the rest is accepted and held until the next day. Then:
   $cp policy usage ann@demo.example --config config/demo.conf    the cap today
   $cp explain "550 5.7.1 ..."                   what a receiver's reply means
 
+The dashboard: http://127.0.0.1:8025/  (API key: $(cat "$run/api-key" 2>/dev/null))
+$([ ${#web[@]} -gt 0 ] || echo "  (not built: make web)")
+
 Ctrl-C stops the relay.
 TXT
 
@@ -83,6 +91,12 @@ if [ "${DEMO_ONESHOT:-}" = 1 ]; then
         sleep 0.1
     done
     "$cp" queue list --config "$conf" --limit 5
+    # the same through the HTTP API with the demo's key
+    /usr/bin/python3 -c 'import sys, urllib.request
+r = urllib.request.Request("http://127.0.0.1:8025/v1/messages",
+    headers={"Authorization": "Bearer " + open(sys.argv[1]).read().strip()})
+open(sys.argv[2], "wb").write(urllib.request.urlopen(r, timeout=5).read())' \
+        "$run/api-key" "$run/api-check.json" || echo "demo: the HTTP API did not answer" >&2
     grep -l "coldpost demo" "$run/inbox"/*.eml >/dev/null 2>&1 || {
         echo "demo: the message did not reach the inbox ($before there)" >&2; exit 1; }
     echo "demo: delivered, DKIM-signed: $(grep -c '^DKIM-Signature' $(grep -l 'coldpost demo' "$run/inbox"/*.eml | tail -1))"

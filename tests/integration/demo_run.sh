@@ -26,5 +26,8 @@ check "DKIM verifies with dkimpy" '[ -n "$msg" ] && grep -v "^X-" "$msg" |
     REC="$rec" /usr/bin/python3 -c "import sys, os, dkim
 raw = sys.stdin.buffer.read()
 sys.exit(0 if dkim.verify(raw, dnsfunc=lambda n, timeout=5: os.environ[\"REC\"].encode()) else 1)"'
+check "the hint gives the dashboard and an API key" 'grep -Eq "dashboard: http://127.0.0.1:8025/ +\(API key: cpk_" <<<"$out"'
+key=$(cat "$tmp/run/demo/api-key" 2>/dev/null)
+check "the API lists the message with the demo key" '[ -n "$key" ] && grep -q "prospect@example.net\|ann@demo.example" "$tmp/run/demo/api-check.json"'
 [ $fail -eq 0 ] || { echo "$out" | tail -30; }
 exit $fail
