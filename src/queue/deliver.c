@@ -295,6 +295,7 @@ cp_deliver_new(const cp_deliver_opts *opts, cp_err *err)
 		cp_err_set(err, CP_ENOMEM, "deliver: out of memory");
 		return NULL;
 	}
+	d->conf_retention_ms = opts->conf->queue.retention;
 	if (cp_conf_copy(&d->conf, opts->conf, err) != CP_OK) {
 		cp_free(d);
 		return NULL;
@@ -522,6 +523,7 @@ cp_deliver_reload(cp_deliver *d, const cp_conf *conf, cp_err *err)
 		cp_free(d->next_conf);
 	}
 	d->next_conf = c;
+	d->conf_retention_ms = c->queue.retention;
 	d->want_pools = 1;
 	pthread_cond_signal(&d->cv);
 	if (!d->running) {

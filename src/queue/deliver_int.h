@@ -39,7 +39,8 @@ struct ssl_st;
 #define DL_NOTLS_MS 3600000   /* opportunistic TLS broken: plain this long */
 #define DL_CLAIM_MAX 500      /* recipients per claim */
 #define DL_BACKLOG_LOW 256    /* messages waiting: claim more below this */
-#define DL_EXPIRE_EVERY_S 10  /* expiry sweep period */
+#define DL_EXPIRE_EVERY_S 10  /* expiry and retention sweep period */
+#define DL_PURGE_MAX 500      /* bodies purged per sweep */
 
 /* ---- next hops (deliver_route.c) ---------------------------------------- */
 
@@ -269,6 +270,7 @@ struct cp_deliver {
 	void *observe_arg;
 	cp_deliver_pace pace;
 	void *pace_arg;
+	int64_t conf_retention_ms; /* under mu: the store thread's copy */
 	size_t max_memory;
 	unsigned char *verp_secret;
 	size_t verp_secret_len;

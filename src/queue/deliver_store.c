@@ -377,6 +377,30 @@ dl_load_pools(cp_deliver *d, cp_err *err)
 	return CP_OK;
 }
 
+/* Retention: the bodies of messages finished queue.retention ago go (a
+ * bounded batch a turn, so records never wait long behind it); 1 when the
+ * batch was full (more may wait). */
+static int
+store_purge(cp_deliver *d)
+{
+	int64_t keep_s;
+	size_t n = 0;
+	cp_err err;
+
+	pthread_mutex_lock(&d->mu);
+	keep_s = d->conf_retention_ms / 1000;
+	pthread_mutex_unlock(&d->mu);
+	if (cp_store_purge_bodies(d->store, time(NULL), keep_s,
+	    DL_PURGE_MAX, &n, &err) != CP_OK) {
+		cp_log(CP_LOG_ERR, "queue", "retention: %s", err.msg);
+		return 0;
+	}
+	if (n > 0)
+		cp_log(CP_LOG_INFO, "queue", "retention: %zu bodies of messages "
+		    "finished over %lld s ago purged", n, (long long)keep_s);
+	return n == DL_PURGE_MAX;
+}
+
 /* ---- the thread --------------------------------------------------------- */
 
 void *
@@ -452,7 +476,10 @@ dl_store_main(void *arg)
 			}
 		}
 		if (now - last_expire >= DL_EXPIRE_EVERY_S && !room) {
-			last_expire = store_expire(d) ? 0 : now;
+			int more = store_expire(d);
+
+			more |= store_purge(d);
+			last_expire = more ? 0 : now;
 		}
 	}
 	if (cp_store_release_node(d->store, d->node, time(NULL), &n, &err) !=

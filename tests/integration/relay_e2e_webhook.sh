@@ -4,7 +4,9 @@
 # 500 to its first POST) gets a signed `delivered` event for the recipient
 # a receiver accepted and a `bounced` event, with cause and reason, for the
 # one it refused with 550 5.1.1; the failed POST is retried; another
-# tenant's endpoint gets nothing. Ports 28350-28359; 127.0.0.49.
+# tenant's endpoint gets nothing. Retention: with queue.retention 1s the
+# finished message's body is purged by the next sweep (its envelope and
+# attempts stay). Ports 28350-28359; 127.0.0.49.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 source "$here/tests/lib/relay.sh"
@@ -14,6 +16,7 @@ relay_tenant acme acme.test ann@acme.test 'pw-ann-3113'
 relay_tenant beta beta.test bob@beta.test 'pw-bob-3113'
 relay_set listen.submission 127.0.0.1:28350
 relay_set webhook.backoff_base 1s
+relay_set queue.retention 1s
 relay_route gmail.test "127.0.0.49:28351"
 relay_route acme.test "127.0.0.49:28351"   # DSNs stay on loopback
 relay_receiver gmail 127.0.0.49:28351 --hostname mx.google.test \
@@ -52,4 +55,8 @@ relay_check "the first POST failed (500) and was retried" \
 relay_check "the bounced event carries cause and reason" grep -q '"type": "bounced".*"recipient": "nobody@gmail.test".*"cause": "recipient_unknown", "reason": "userunknown"' "$RELAY_DIR/hooks-acme.log"
 relay_check "the other tenant's endpoint got nothing" \
   test "$(wc -l < "$RELAY_DIR/hooks-beta.log" 2>/dev/null || echo 0)" -eq 0
+body_gone() { ! relay_cp queue show 1 --body >/dev/null 2>&1; }
+relay_check "retention: the finished message's body is purged" relay_wait body_gone 30
+relay_check "... its envelope and attempts stay" bash -c \
+  "relay_cp() { \"$COLDPOST\" \"\$@\" --store \"$RELAY_STORE\"; }; relay_cp queue show 1 --json | grep -q '\"body_purged\": true'"
 relay_summary relay_e2e_webhook
