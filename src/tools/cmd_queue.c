@@ -18,6 +18,7 @@
 
 #include "coldpost/alloc.h"
 #include "coldpost/conf.h"
+#include "coldpost/policy.h"
 #include "coldpost/store.h"
 #include "model.h"
 #include "tools.h"
@@ -465,6 +466,153 @@ status_cb(void *arg, const char *cause, int outcome, int64_t n)
 	return 0;
 }
 
+/* ---- status: the sending policy's side -------------------------------- */
+
+#define STATUS_ROWS 50
+
+/* Mailboxes by id and address (the list callback may not call the
+ * store, so usage is asked afterwards). */
+typedef struct smbox {
+	size_t n;
+	int64_t id[STATUS_ROWS * 20], tenant[STATUS_ROWS * 20];
+	char addr[STATUS_ROWS * 20][CP_STORE_ADDR_MAX + 1];
+} smbox;
+
+static int
+smbox_cb(void *arg, const cp_mailbox *m)
+{
+	smbox *b = arg;
+
+	if (b->n == CP_NELEM(b->id))
+		return 1;
+	b->id[b->n] = m->id;
+	b->tenant[b->n] = m->tenant;
+	snprintf(b->addr[b->n++], sizeof(b->addr[0]), "%s", m->address);
+	return 0;
+}
+
+/* Today's cap use of the mailboxes that sent today, are at their cap or
+ * are ramping, under --config (the defaults with --store alone). */
+static void
+status_mailboxes(const mopts *o, cp_store *st, json_t *j)
+{
+	smbox *b = cp_calloc(1, sizeof(*b));
+	cp_conf conf;
+	cp_policy_opts po = { .conf = &conf, .store = st };
+	cp_policy *p = NULL;
+	json_t *a = j ? json_array() : NULL;
+	size_t shown = 0, at_cap = 0;
+	tbl t;
+
+	if (b == NULL)
+		return;
+	if ((o->config != NULL ? cp_conf_load_file(&conf, o->config, NULL,
+	    NULL) : cp_conf_init(&conf, NULL)) != CP_OK) {
+		cp_free(b);
+		return;
+	}
+	if (cp_store_list_mailboxes(st, 0, smbox_cb, b, NULL) == CP_OK)
+		p = cp_policy_new(&po, NULL);
+	tbl_init(&t, 4);
+	tbl_add(&t, "  MAILBOX"); tbl_add(&t, "TODAY"); tbl_add(&t, "CAP");
+	tbl_add(&t, "STAGE");
+	for (size_t i = 0; p != NULL && i < b->n; i++) {
+		cp_policy_usage u;
+
+		if (cp_policy_get_usage(p, b->tenant[i], b->id[i], 0, &u,
+		    NULL) != CP_OK || (u.used == 0 && !u.ramping))
+			continue;
+		at_cap += u.cap > 0 && u.used >= u.cap;
+		if (shown++ >= STATUS_ROWS)
+			continue;
+		if (a != NULL) {
+			json_array_append_new(a, json_pack("{s:s,s:I,s:I,s:b,"
+			    "s:I}", "address", b->addr[i], "used_today",
+			    (json_int_t)u.used, "cap_today", (json_int_t)u.cap,
+			    "ramping", u.ramping, "age_days",
+			    (json_int_t)u.age_days));
+			continue;
+		}
+		tbl_addf(&t, "  %s", b->addr[i]);
+		tbl_addf(&t, "%" PRId64, u.used);
+		tbl_addf(&t, u.cap ? "%" PRId64 : "none", u.cap);
+		tbl_addf(&t, "day %" PRId64 "%s", u.age_days + 1, u.ramping ?
+		    ", ramping" : "");
+	}
+	if (a != NULL) {
+		json_object_set_new(j, "mailboxes_today", a);
+		json_object_set_new(j, "mailboxes_at_cap",
+		    json_integer((json_int_t)at_cap));
+	} else {
+		printf("\nmailboxes today (sent, at their cap or ramping; %zu "
+		    "at their cap):\n", at_cap);
+		tbl_print(&t, "  none");
+		if (shown > STATUS_ROWS)
+			printf("  (%zu more: coldpost mailbox show ADDRESS)\n",
+			    shown - STATUS_ROWS);
+	}
+	cp_policy_free(p);
+	cp_conf_clear(&conf);
+	cp_free(b);
+}
+
+typedef struct sevents {
+	tbl *t;
+	json_t *a;
+} sevents;
+
+static int
+sevent_cb(void *arg, const cp_provider_event *e)
+{
+	sevents *s = arg;
+	char b[32];
+	size_t l = strcspn(e->evidence ? e->evidence : "", "\n");
+
+	if (s->a != NULL) {
+		json_array_append_new(s->a, json_pack("{s:I,s:s,s:s,s:s,s:I,"
+		    "s:I,s:I,s:s}", "time", (json_int_t)e->time, "kind",
+		    e->kind, "provider", e->provider, "source_ip",
+		    e->source_ip, "rate_before", (json_int_t)e->rate_before,
+		    "rate_after", (json_int_t)e->rate_after, "until",
+		    (json_int_t)e->until, "evidence",
+		    e->evidence ? e->evidence : ""));
+		return 0;
+	}
+	tbl_addf(s->t, "  %s", model_fmt_time(e->time, b));
+	tbl_add(s->t, e->kind);
+	tbl_addf(s->t, "%s from %s", e->provider, e->source_ip);
+	tbl_addf(s->t, "%" PRId64 " -> %" PRId64 "/h", e->rate_before,
+	    e->rate_after);
+	tbl_addf(s->t, "%.*s", (int)(l > 70 ? 70 : l),
+	    e->evidence ? e->evidence : "");
+	return 0;
+}
+
+/* The sending policy's decisions (cuts, pauses, slow-downs) in the
+ * window, with their evidence. */
+static void
+status_events(cp_store *st, int64_t since, json_t *j)
+{
+	tbl t;
+	sevents s = { &t, j ? json_array() : NULL };
+
+	tbl_init(&t, 5);
+	tbl_add(&t, "  TIME"); tbl_add(&t, "DECISION"); tbl_add(&t, "WHERE");
+	tbl_add(&t, "RATE"); tbl_add(&t, "EVIDENCE");
+	if (cp_store_list_provider_events(st, since, STATUS_ROWS, sevent_cb,
+	    &s, NULL) != CP_OK) {
+		json_decref(s.a);
+		return;
+	}
+	if (j != NULL) {
+		json_object_set_new(j, "provider_events", s.a);
+		return;
+	}
+	printf("\nsending policy decisions (coldpost policy show has "
+	    "more):\n");
+	tbl_print(&t, "  none");
+}
+
 static int
 status_run(mopts *o, cp_store *st)
 {
@@ -508,6 +656,8 @@ status_run(mopts *o, cp_store *st)
 			json_array_append_new(a, r);
 		}
 		json_object_set_new(j, "attempts", a);
+		status_mailboxes(o, st, j);
+		status_events(st, now - span, j);
 		model_json_done(j);
 	} else {
 		tbl t;
@@ -556,6 +706,8 @@ status_run(mopts *o, cp_store *st)
 			tbl_addf(&t, "%" PRId64, all);
 		}
 		tbl_print(&t, "  none");
+		status_mailboxes(o, st, NULL);
+		status_events(st, now - span, NULL);
 	}
 	for (size_t i = 0; i < c->n; i++)
 		cp_free(c->cause[i]);

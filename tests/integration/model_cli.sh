@@ -189,8 +189,10 @@ t "hold unknown message: exit 1" rc_is 1 "$cp" queue hold 99 "${S[@]}"
 t "status" rc_is 0 "$cp" status "${S[@]}"
 t "status: cancelled 1" grep -Eq '^  cancelled +1$' "$tmp/out"
 t "status: greylisting row" grep -Eq '^  greylisting +0 +1 +0 +0 +1$' "$tmp/out"
+t "status: mailboxes today, ann ramping on day 1 (cap 1)" grep -Eq "^  ann@acme.example +0 +1 +day 1, ramping$" "$tmp/out"
 t "status json" rc_is 0 "$cp" status "${S[@]}" --json
 t "status json counts" js 'q=d["queue"]; assert q["bounced"]==1 and q["cancelled"]==1 and q["queued"]+q["deferred"]==2 and {a["cause"]:a["bounced"] for a in d["attempts"]}["mailbox"]==1'
+t "status json: mailboxes and policy decisions" js 'assert any(m["address"]=="ann@acme.example" and m["ramping"] for m in d["mailboxes_today"]) and d["provider_events"]==[]'
 t "status --since 1m still sees the attempts" rc_is 0 "$cp" status --since 1m "${S[@]}" --json
 t "two causes" js 'assert len(d["attempts"])==2'
 t "status --since bad is usage" rc_is 2 "$cp" status --since soon "${S[@]}"

@@ -203,6 +203,8 @@ j=$(show)
 relay_check "the cut's event carries the answers as evidence" relay_json "$j" \
   "e = [e for e in j['events'] if e['kind'] == 'cut' and e['source_ip'] == '127.0.0.42']
 len(e) == 1 and e[0]['provider'] == 'google' and e[0]['rate_before'] == 36000 and e[0]['rate_after'] == 18000 and 'likely unsolicited mail' in e[0]['evidence'] and 'policy refusals' in e[0]['evidence'] and '5.7.1 550' not in e[0]['evidence']"
+relay_check "coldpost status shows the cut with its evidence" bash -c \
+  "\"$COLDPOST\" status --store \"$RELAY_STORE\" | grep -E '^  [0-9-]+ [0-9:]+ +cut +google from 127.0.0.42 +36000 -> 18000/h'"
 relay_check "the Gmail wording was not taken for a listed IP (no pause)" \
   test "$(pair google 127.0.0.42 paused_until)" = 0
 cut_until=$("$PY" -c 'import json,sys
