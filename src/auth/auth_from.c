@@ -371,6 +371,30 @@ from_addr_spec_rest(from_parser *ps, cp_auth_mailbox *m)
 	return from_domain(ps, m);
 }
 
+/*
+ * A run of words and dots (a phrase, or a local part: the same tokens),
+ * appended to local; *t is left on the token after it, *words counts the
+ * words (dots are not).
+ */
+static int
+from_words(from_parser *ps, char *local, size_t *ln, size_t lmax,
+    from_tok *t, int *words)
+{
+	int rc;
+
+	for (;;) {
+		if ((rc = from_peek(ps, t)) != CP_OK)
+			return rc;
+		if (t->kind != TOK_ATOM && t->kind != TOK_QSTR &&
+		    !from_is_special(t, '.'))
+			return CP_OK;
+		(void)from_next(ps, t);
+		if (t->kind != TOK_SPECIAL)
+			(*words)++;
+		from_local_add(local, ln, lmax, ps, t);
+	}
+}
+
 /* angle-addr after '<': [obs-route] addr-spec '>'. */
 static int
 from_angle(from_parser *ps, cp_auth_mailbox *m, size_t lt_off)
@@ -401,19 +425,8 @@ from_angle(from_parser *ps, cp_auth_mailbox *m, size_t lt_off)
 				return rc;
 		}
 	}
-	for (;;) {
-		if ((rc = from_peek(ps, &t)) != CP_OK)
-			return rc;
-		if (t.kind == TOK_ATOM || t.kind == TOK_QSTR ||
-		    from_is_special(&t, '.')) {
-			(void)from_next(ps, &t);
-			if (t.kind != TOK_SPECIAL)
-				words++;
-			from_local_add(local, &ln, lmax, ps, &t);
-			continue;
-		}
-		break;
-	}
+	if ((rc = from_words(ps, local, &ln, lmax, &t, &words)) != CP_OK)
+		return rc;
 	if (from_is_special(&t, '>'))
 		return from_fail(ps, lt_off, words ? "no '@' in angle address"
 		    : "empty angle address");
@@ -444,19 +457,8 @@ from_address(from_parser *ps, int in_group)
 	int rc, words = 0;
 
 	local[0] = '\0';
-	for (;;) {
-		if ((rc = from_peek(ps, &t)) != CP_OK)
-			return rc;
-		if (t.kind == TOK_ATOM || t.kind == TOK_QSTR ||
-		    from_is_special(&t, '.')) {
-			(void)from_next(ps, &t);
-			if (t.kind != TOK_SPECIAL)
-				words++;
-			from_local_add(local, &ln, lmax, ps, &t);
-			continue;
-		}
-		break;
-	}
+	if ((rc = from_words(ps, local, &ln, lmax, &t, &words)) != CP_OK)
+		return rc;
 	if (from_is_special(&t, '<')) {
 		(void)from_next(ps, &t);
 		if ((rc = from_angle(ps, m, t.off)) != CP_OK)
