@@ -6,18 +6,11 @@
 # wall times are printed too.
 # usage: bench/bounce/run.sh [SECONDS] [BUILD_DIR]
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-secs=${1:-5}
-build=${2:-$root/build}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/../lib.sh"
+bench_init "$@"
 tar -C "$tmp" -xJf "$root/tests/data/bounces/corpus.tar.xz"
 find "$tmp" -type f -name '*.eml' | sort > "$tmp/list"
 echo "corpus: $(wc -l < "$tmp/list") emails ($(cat $(cat "$tmp/list") | wc -c) bytes), ${secs}s each, pinned to one core"
 cp_out=$(taskset -c 0 "$build/bench/cp-bench-bounce" "$tmp/list" "$secs")
 ss_out=$(taskset -c 0 perl "$root/bench/bounce/sisimai_bench.pl" "$tmp/list" "$secs")
-echo "$cp_out"
-echo "$ss_out"
-cp_rate=$(sed -E 's/.*= ([0-9]+) emails.*/\1/' <<<"$cp_out")
-ss_rate=$(sed -E 's/.*= ([0-9]+) emails.*/\1/' <<<"$ss_out")
-awk -v a="$cp_rate" -v b="$ss_rate" 'BEGIN { printf "ratio: coldpost/sisimai = %.1fx\n", a / b }'
+bench_ratio emails "$cp_out" "$ss_out" sisimai

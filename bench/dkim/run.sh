@@ -9,11 +9,8 @@
 # time (what `openssl speed` reports), so a busy machine does not skew them.
 # usage: bench/dkim/run.sh [SECONDS] [BUILD_DIR]
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-secs=${1:-5}
-build=${2:-$root/build}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/../lib.sh"
+bench_init "$@"
 cp=$build/coldpost
 bench=$build/bench/cp-bench-dkim
 [ -x "$bench" ] || { echo "no $bench: build first (ninja -C $build)"; exit 1; }
