@@ -37,7 +37,8 @@ int cp_log_debug_on(int bit);
  * text is cut at 8 KiB; control characters are escaped. */
 void cp_log(int level, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void cp_logv(int level, const char *module, const char *fmt, va_list ap);
+void cp_logv(int level, const char *module, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* Debug line of module bit, only when that bit is on. */
 #define cp_log_debug(bit, module, ...)                                       \

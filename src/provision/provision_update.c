@@ -297,8 +297,7 @@ prov_rcode_text(int rc)
 		"YXDOMAIN: a name that should not exist does",
 		"YXRRSET: an RRset that should not exist does",
 		"NXRRSET: an RRset that should exist does not",
-		"NOTAUTH: not authoritative for the zone, or the TSIG key "
-		    "was not accepted",
+		"NOTAUTH: not authoritative here, or the TSIG key refused",
 		"NOTZONE: a name is outside the zone",
 	};
 
