@@ -543,6 +543,7 @@ status_mailboxes(const mopts *o, cp_store *st, json_t *j)
 		json_object_set_new(j, "mailboxes_today", a);
 		json_object_set_new(j, "mailboxes_at_cap",
 		    json_integer((json_int_t)at_cap));
+		tbl_free(&t);
 	} else {
 		printf("\nmailboxes today (sent, at their cap or ramping; %zu "
 		    "at their cap):\n", at_cap);
@@ -602,10 +603,12 @@ status_events(cp_store *st, int64_t since, json_t *j)
 	if (cp_store_list_provider_events(st, since, STATUS_ROWS, sevent_cb,
 	    &s, NULL) != CP_OK) {
 		json_decref(s.a);
+		tbl_free(&t);
 		return;
 	}
 	if (j != NULL) {
 		json_object_set_new(j, "provider_events", s.a);
+		tbl_free(&t);
 		return;
 	}
 	printf("\nsending policy decisions (coldpost policy show has "
