@@ -64,8 +64,8 @@ txn_add_rcpt(net_session *ss, const char *addr)
 
 /* ---- answers -------------------------------------------------------------- */
 
-static void
-answer(net_session *ss, int verdict, int code, const char *enh,
+void
+net_answer(net_session *ss, int verdict, int code, const char *enh,
     const char *text)
 {
 	cp_smtpd_answer a;
@@ -78,31 +78,31 @@ answer(net_session *ss, int verdict, int code, const char *enh,
 	cp_smtpd_conn_answer(ss->c, &a);
 }
 
-/* A refusal of MAIL, RCPT or DATA, logged with its reply. */
-static void
-refuse(net_session *ss, const char *what, int verdict, int code,
-    const char *enh, const char *text)
+void
+net_refuse(net_session *ss, const char *module, const char *what,
+    int verdict, int code, const char *enh, const char *text)
 {
 	net_stat_add(&ss->srv->stats.rejected, 1);
-	cp_log(CP_LOG_INFO, "smtpd", "session=%llu client=%s refused %s: "
+	cp_log(CP_LOG_INFO, module, "session=%llu client=%s refused %s: "
 	    "%d %s %s", (unsigned long long)ss->id, ss->addr, what, code,
 	    enh, text);
-	answer(ss, verdict, code, enh, text);
+	net_answer(ss, verdict, code, enh, text);
 }
+
 
 static void
 mail_accept(net_session *ss, const char *addr, int64_t tenant,
     int64_t mailbox, const char *fallback)
 {
 	if ((ss->mail_from = cp_strdup(addr)) == NULL) {
-		answer(ss, CP_SMTPD_TEMPFAIL, 452, "4.3.1",
+		net_answer(ss, CP_SMTPD_TEMPFAIL, 452, "4.3.1",
 		    "Insufficient system resources");
 		return;
 	}
 	ss->tenant = tenant;
 	ss->mailbox = mailbox;
 	snprintf(ss->fallback, sizeof(ss->fallback), "%s", fallback);
-	answer(ss, CP_SMTPD_ACCEPT, 0, NULL, NULL);
+	net_answer(ss, CP_SMTPD_ACCEPT, 0, NULL, NULL);
 }
 
 /* A trusted client's sender domain: known (tenant > 0) or not. */
@@ -119,7 +119,7 @@ mail_domain_known(net_session *ss, const char *addr, const char *domain,
 	snprintf(text, sizeof(text), "<%s>: Sender address rejected: domain "
 	    "%s is not a sending domain of this relay (trusted clients must "
 	    "use one)", addr, domain);
-	refuse(ss, "MAIL", CP_SMTPD_REJECT, 550, "5.7.1", text);
+	net_refuse(ss, "smtpd", "MAIL", CP_SMTPD_REJECT, 550, "5.7.1", text);
 }
 
 /* Can the store keep this address? (local part 1..64, a domain, 254
@@ -165,7 +165,7 @@ on_auth(net_session *ss, const cp_smtpd_event *ev)
 		    "user=%s failed: authzid %s refused",
 		    (unsigned long long)ss->id, ss->addr, ev->user,
 		    ev->authzid);
-		answer(ss, CP_SMTPD_REJECT, 0, NULL, NULL);
+		net_answer(ss, CP_SMTPD_REJECT, 0, NULL, NULL);
 		return;
 	}
 	if ((j = job_new(ss, NET_JOB_AUTH)) == NULL ||
@@ -175,7 +175,7 @@ on_auth(net_session *ss, const cp_smtpd_event *ev)
 			ss->jobs--;
 			net_job_free(j);
 		}
-		answer(ss, CP_SMTPD_TEMPFAIL, 454, "4.7.0",
+		net_answer(ss, CP_SMTPD_TEMPFAIL, 454, "4.7.0",
 		    "Temporary authentication failure");
 		return;
 	}
@@ -228,7 +228,7 @@ on_mail(net_session *ss, const cp_smtpd_event *ev)
 		    ss->login.domain);
 		return;
 	case NET_SENDER_NEED_AUTH:
-		refuse(ss, "MAIL", CP_SMTPD_REJECT, 530, "5.7.0",
+		net_refuse(ss, "smtpd", "MAIL", CP_SMTPD_REJECT, 530, "5.7.0",
 		    "Authentication required");
 		return;
 	case NET_SENDER_NOT_MAILBOX:
@@ -236,19 +236,22 @@ on_mail(net_session *ss, const cp_smtpd_event *ev)
 		    "not owned by user %s (a mailbox sends only as its own "
 		    "address%s)", ev->addr, ss->login.address,
 		    ss->login.send_as_domain ? " or its domain's" : "");
-		refuse(ss, "MAIL", CP_SMTPD_REJECT, 553, "5.7.1", text);
+		net_refuse(ss, "smtpd", "MAIL",
+		    CP_SMTPD_REJECT, 553, "5.7.1", text);
 		return;
 	case NET_SENDER_NULL:
 		snprintf(text, sizeof(text), "<%s>: Sender address rejected: "
 		    "trusted clients must use an address of a sending domain "
 		    "of this relay", ev->addr);
-		refuse(ss, "MAIL", CP_SMTPD_REJECT, 550, "5.7.1", text);
+		net_refuse(ss, "smtpd", "MAIL",
+		    CP_SMTPD_REJECT, 550, "5.7.1", text);
 		return;
 	default:
 		break;
 	}
 	if (!addr_storable(ev->addr, "sender", text, sizeof(text))) {
-		refuse(ss, "MAIL", CP_SMTPD_REJECT, 553, "5.1.7", text);
+		net_refuse(ss, "smtpd", "MAIL",
+		    CP_SMTPD_REJECT, 553, "5.1.7", text);
 		return;
 	}
 	net_addr_domain(ev->addr, dom, sizeof(dom));
@@ -257,7 +260,7 @@ on_mail(net_session *ss, const cp_smtpd_event *ev)
 		return;
 	}
 	if ((j = job_new(ss, NET_JOB_DOMAIN)) == NULL) {
-		answer(ss, CP_SMTPD_TEMPFAIL, 451, "4.3.0",
+		net_answer(ss, CP_SMTPD_TEMPFAIL, 451, "4.3.0",
 		    "Temporary failure, try again");
 		return;
 	}
@@ -270,7 +273,8 @@ static void
 domain_done(net_session *ss, net_job *j)
 {
 	if (j->verdict != CP_SMTPD_ACCEPT)
-		refuse(ss, "MAIL", j->verdict, j->code, j->enhanced, j->text);
+		net_refuse(ss, "smtpd", "MAIL",
+		    j->verdict, j->code, j->enhanced, j->text);
 	else
 		mail_domain_known(ss, ss->pend_from, j->domain, j->tenant);
 }
@@ -279,11 +283,11 @@ static void
 rcpt_accept(net_session *ss, const char *addr)
 {
 	if (txn_add_rcpt(ss, addr) != CP_OK) {
-		answer(ss, CP_SMTPD_TEMPFAIL, 452, "4.3.1",
+		net_answer(ss, CP_SMTPD_TEMPFAIL, 452, "4.3.1",
 		    "Insufficient system resources");
 		return;
 	}
-	answer(ss, CP_SMTPD_ACCEPT, 0, NULL, NULL);
+	net_answer(ss, CP_SMTPD_ACCEPT, 0, NULL, NULL);
 }
 
 static void
@@ -293,13 +297,14 @@ on_rcpt(net_session *ss, const cp_smtpd_event *ev)
 
 	if (ss->mail_from == NULL || (!ss->authenticated && !ss->trusted)) {
 		/* the core keeps the order; this only guards the relay */
-		refuse(ss, "RCPT", CP_SMTPD_REJECT, 530, "5.7.0",
+		net_refuse(ss, "smtpd", "RCPT", CP_SMTPD_REJECT, 530, "5.7.0",
 		    "Authentication required");
 		return;
 	}
 	if (!addr_storable(ev->addr, "recipient", text, sizeof(text))) {
 		/* the queue keeps only what it can deliver (RFC 3463 5.1.3) */
-		refuse(ss, "RCPT", CP_SMTPD_REJECT, 553, "5.1.3", text);
+		net_refuse(ss, "smtpd", "RCPT",
+		    CP_SMTPD_REJECT, 553, "5.1.3", text);
 		return;
 	}
 	if (ss->srv->rcpt_check != NULL) {
@@ -307,7 +312,7 @@ on_rcpt(net_session *ss, const cp_smtpd_event *ev)
 		net_job *j = job_new(ss, NET_JOB_RCPT);
 
 		if (j == NULL) {
-			answer(ss, CP_SMTPD_TEMPFAIL, 451, "4.3.0",
+			net_answer(ss, CP_SMTPD_TEMPFAIL, 451, "4.3.0",
 			    "Temporary failure, try again");
 			return;
 		}
@@ -324,7 +329,8 @@ static void
 rcpt_done(net_session *ss, net_job *j)
 {
 	if (j->verdict != CP_SMTPD_ACCEPT)
-		refuse(ss, "RCPT", j->verdict, j->code, j->enhanced, j->text);
+		net_refuse(ss, "smtpd", "RCPT",
+		    j->verdict, j->code, j->enhanced, j->text);
 	else
 		rcpt_accept(ss, j->rcpt);
 }
@@ -339,7 +345,7 @@ on_data(net_session *ss)
 	cp_buf_init(&ss->spool, sc->max_message_size + sc->max_header_size +
 	    64 * 1024);
 	ss->spool_failed = cp_buf_reserve(&ss->spool, 16 * 1024) != CP_OK;
-	answer(ss, CP_SMTPD_ACCEPT, 0, NULL, NULL);
+	net_answer(ss, CP_SMTPD_ACCEPT, 0, NULL, NULL);
 }
 
 static void
@@ -348,7 +354,7 @@ on_data_end(net_session *ss, const cp_smtpd_event *ev)
 	net_job *j;
 
 	if (ss->spool_failed || (j = job_new(ss, NET_JOB_MESSAGE)) == NULL) {
-		refuse(ss, "DATA", CP_SMTPD_TEMPFAIL, 452, "4.3.1",
+		net_refuse(ss, "smtpd", "DATA", CP_SMTPD_TEMPFAIL, 452, "4.3.1",
 		    "Insufficient system storage");
 		return;
 	}
@@ -377,7 +383,8 @@ message_done(net_session *ss, net_job *j)
 	cp_smtpd_answer a;
 
 	if (j->verdict != CP_SMTPD_ACCEPT) {
-		refuse(ss, "DATA", j->verdict, j->code, j->enhanced, j->text);
+		net_refuse(ss, "smtpd", "DATA",
+		    j->verdict, j->code, j->enhanced, j->text);
 		return;
 	}
 	net_stat_add(&ss->srv->stats.messages, 1);
@@ -454,13 +461,13 @@ net_session_handle(net_session *ss, const cp_smtpd_event *ev)
 	switch (ev->type) {
 	case CP_SMTPD_EV_GREETING:
 		if (ss->srv->draining)
-			answer(ss, CP_SMTPD_TEMPFAIL, 421, "4.3.2",
+			net_answer(ss, CP_SMTPD_TEMPFAIL, 421, "4.3.2",
 			    "Service shutting down");
 		else
-			answer(ss, CP_SMTPD_ACCEPT, 0, NULL, NULL);
+			net_answer(ss, CP_SMTPD_ACCEPT, 0, NULL, NULL);
 		break;
 	case CP_SMTPD_EV_HELO:
-		answer(ss, CP_SMTPD_ACCEPT, 0, NULL, NULL);
+		net_answer(ss, CP_SMTPD_ACCEPT, 0, NULL, NULL);
 		break;
 	case CP_SMTPD_EV_STARTTLS:
 		net_session_flush(ss); /* the 220 goes out in the clear */

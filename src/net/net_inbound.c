@@ -38,32 +38,7 @@
 #include "coldpost/unsub.h"
 #include "net/net_int.h"
 
-/* ---- the loop thread: answers ------------------------------------------- */
-
-static void
-in_answer(net_session *ss, int verdict, int code, const char *enh,
-    const char *text)
-{
-	cp_smtpd_answer a;
-
-	memset(&a, 0, sizeof(a));
-	a.verdict = verdict;
-	a.code = code;
-	a.enhanced = enh && enh[0] ? enh : NULL;
-	a.text = text && text[0] ? text : NULL;
-	cp_smtpd_conn_answer(ss->c, &a);
-}
-
-static void
-in_refuse(net_session *ss, const char *what, int verdict, int code,
-    const char *enh, const char *text)
-{
-	net_stat_add(&ss->srv->stats.rejected, 1);
-	cp_log(CP_LOG_INFO, "inbound", "session=%llu client=%s refused %s: "
-	    "%d %s %s", (unsigned long long)ss->id, ss->addr, what, code,
-	    enh, text);
-	in_answer(ss, verdict, code, enh, text);
-}
+/* ---- the loop thread (answers: net_answer, net_refuse) ------------------ */
 
 static int
 in_add_rcpt(net_session *ss, const char *addr)
@@ -94,16 +69,17 @@ in_mail(net_session *ss, const cp_smtpd_event *ev)
 		snprintf(text, sizeof(text), "<%.64s...>: Sender address "
 		    "rejected: longer than %d bytes", ev->addr,
 		    CP_STORE_ADDR_MAX);
-		in_refuse(ss, "MAIL", CP_SMTPD_REJECT, 553, "5.1.7", text);
+		net_refuse(ss, "inbound", "MAIL",
+		    CP_SMTPD_REJECT, 553, "5.1.7", text);
 		return;
 	}
 	cp_free(ss->mail_from);
 	if ((ss->mail_from = cp_strdup(ev->addr)) == NULL) {
-		in_answer(ss, CP_SMTPD_TEMPFAIL, 452, "4.3.1",
+		net_answer(ss, CP_SMTPD_TEMPFAIL, 452, "4.3.1",
 		    "Insufficient system resources");
 		return;
 	}
-	in_answer(ss, CP_SMTPD_ACCEPT, 0, NULL, NULL);
+	net_answer(ss, CP_SMTPD_ACCEPT, 0, NULL, NULL);
 }
 
 static void
@@ -123,21 +99,23 @@ in_rcpt(net_session *ss, const cp_smtpd_event *ev)
 		    "this server accepts mail only for the return paths of "
 		    "%.253s", ev->addr, c->bounce.domain[0] ?
 		    c->bounce.domain : "its bounce domain (none is set)");
-		in_refuse(ss, "RCPT", CP_SMTPD_REJECT, 550, "5.7.1", text);
+		net_refuse(ss, "inbound", "RCPT",
+		    CP_SMTPD_REJECT, 550, "5.7.1", text);
 		return;
 	default:
 		snprintf(text, sizeof(text), "<%.254s>: Recipient address "
 		    "rejected: not a return path or unsubscribe address this "
 		    "relay made", ev->addr);
-		in_refuse(ss, "RCPT", CP_SMTPD_REJECT, 550, "5.1.1", text);
+		net_refuse(ss, "inbound", "RCPT",
+		    CP_SMTPD_REJECT, 550, "5.1.1", text);
 		return;
 	}
 	if (in_add_rcpt(ss, ev->addr) != CP_OK) {
-		in_answer(ss, CP_SMTPD_TEMPFAIL, 452, "4.3.1",
+		net_answer(ss, CP_SMTPD_TEMPFAIL, 452, "4.3.1",
 		    "Insufficient system resources");
 		return;
 	}
-	in_answer(ss, CP_SMTPD_ACCEPT, 0, NULL, NULL);
+	net_answer(ss, CP_SMTPD_ACCEPT, 0, NULL, NULL);
 }
 
 static void
@@ -146,7 +124,8 @@ in_data_end(net_session *ss, const cp_smtpd_event *ev)
 	net_job *j;
 
 	if (ss->spool_failed || (j = cp_calloc(1, sizeof(*j))) == NULL) {
-		in_refuse(ss, "DATA", CP_SMTPD_TEMPFAIL, 452, "4.3.1",
+		net_refuse(ss, "inbound", "DATA",
+		    CP_SMTPD_TEMPFAIL, 452, "4.3.1",
 		    "Insufficient system storage");
 		return;
 	}
@@ -177,7 +156,8 @@ net_inbound_done(net_session *ss, net_job *j)
 	cp_smtpd_answer a;
 
 	if (j->verdict != CP_SMTPD_ACCEPT) {
-		in_refuse(ss, "DATA", j->verdict, j->code, j->enhanced,
+		net_refuse(ss, "inbound", "DATA",
+		    j->verdict, j->code, j->enhanced,
 		    j->text);
 		return;
 	}
@@ -196,10 +176,10 @@ net_inbound_handle(net_session *ss, const cp_smtpd_event *ev)
 	case CP_SMTPD_EV_HELO:
 		snprintf(ss->helo, sizeof(ss->helo), "%.*s",
 		    (int)sizeof(ss->helo) - 1, ev->helo ? ev->helo : "");
-		in_answer(ss, CP_SMTPD_ACCEPT, 0, NULL, NULL);
+		net_answer(ss, CP_SMTPD_ACCEPT, 0, NULL, NULL);
 		break;
 	case CP_SMTPD_EV_AUTH:
-		in_refuse(ss, "AUTH", CP_SMTPD_REJECT, 503, "5.5.1",
+		net_refuse(ss, "inbound", "AUTH", CP_SMTPD_REJECT, 503, "5.5.1",
 		    "AUTH not available on this port");
 		break;
 	case CP_SMTPD_EV_MAIL:

@@ -430,6 +430,13 @@ void net_session_start_tls(net_session *ss);
 void net_session_delay(net_session *ss, unsigned ms);
 /* The answers (net_answer.c). */
 void net_session_handle(net_session *ss, const cp_smtpd_event *ev);
+/* The session's answer to the pending event (empty enh/text: defaults). */
+void net_answer(net_session *ss, int verdict, int code, const char *enh,
+    const char *text);
+/* A refusal of MAIL, RCPT or DATA: counted, logged under module with its
+ * reply, answered. */
+void net_refuse(net_session *ss, const char *module, const char *what,
+    int verdict, int code, const char *enh, const char *text);
 void net_txn_reset(net_session *ss);
 
 /* A new session on fd (accepted; loop thread). */
