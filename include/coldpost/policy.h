@@ -67,11 +67,22 @@ typedef struct cp_policy cp_policy;
 /* A clock in unix seconds. */
 typedef int64_t (*cp_policy_clock)(void *arg);
 
+/*
+ * Called with every pacing decision once it is stored (kinds "cut",
+ * "pause", "slowdown", "manual-pause", "resume", and "recover" when a
+ * cut's cool-down or a pause has run out), under the policy's lock:
+ * copy what is needed and return (cp_webhook_emit_provider does).
+ * ev->source_ip and ev->provider are set.
+ */
+typedef void (*cp_policy_event_fn)(void *arg, const cp_provider_event *ev);
+
 typedef struct cp_policy_opts {
 	const cp_conf *conf;   /* copied */
 	cp_store *store;       /* borrowed; outlives the policy */
 	cp_policy_clock clock; /* NULL: the system clock */
 	void *clock_arg;
+	cp_policy_event_fn on_event; /* NULL: none */
+	void *event_arg;
 } cp_policy_opts;
 
 /* Loads the pacing state kept in the store; NULL + err on failure
@@ -82,6 +93,12 @@ void cp_policy_free(cp_policy *p); /* NULL is fine */
 int cp_policy_reload(cp_policy *p, const cp_conf *conf, cp_err *err);
 /* The policy's clock. */
 int64_t cp_policy_now(cp_policy *p);
+/*
+ * Housekeeping a caller runs every few seconds: a pair whose cool-down
+ * or pause ended gets its "recover" event even when no mail goes there
+ * (delivery's own calls notice it too, on the pair's next message).
+ */
+void cp_policy_tick(cp_policy *p, int64_t now);
 
 /* ---- (1) delivery: may this recipient go out now? ---------------------- */
 

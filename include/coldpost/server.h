@@ -47,6 +47,22 @@ typedef struct cp_server cp_server;
 typedef void (*cp_server_rcpt_fn)(void *arg, int64_t tenant, int64_t mailbox,
     const char *rcpt, int *code, char enhanced[8], char text[256]);
 
+/*
+ * A report the inbound listener (listen.bounce) recorded against a
+ * recipient this relay sent: a late bounce (DSN) or a complaint (ARF).
+ * Called on a worker thread after the store has it; the pointers live
+ * until the call returns. The relay turns it into a webhook.
+ */
+typedef struct cp_server_report {
+	int64_t tenant, mailbox, message;
+	const char *rcpt;            /* the recipient address */
+	int complaint;               /* 1: ARF complaint; 0: bounce */
+	const char *feedback;        /* complaint: Feedback-Type, else "" */
+	int hard;                    /* bounce: hard (now suppressed) */
+	const cp_attempt *attempt;   /* as recorded (code, reply, cause...) */
+} cp_server_report;
+typedef void (*cp_server_report_fn)(void *arg, const cp_server_report *r);
+
 typedef struct cp_server_opts {
 	const cp_conf *conf;  /* copied */
 	cp_store *store;      /* borrowed */
@@ -66,6 +82,8 @@ typedef struct cp_server_opts {
 	size_t unsub_secret_len;
 	cp_server_rcpt_fn rcpt_check; /* NULL: every recipient accepted */
 	void *rcpt_check_arg;
+	cp_server_report_fn report;   /* NULL: none */
+	void *report_arg;
 } cp_server_opts;
 
 typedef struct cp_server_stats {

@@ -34,6 +34,7 @@
 #include "coldpost/conf.h"
 #include "coldpost/deliver.h"
 #include "coldpost/err.h"
+#include "coldpost/server.h"
 #include "coldpost/store.h"
 
 typedef struct cp_webhook cp_webhook;
@@ -80,6 +81,8 @@ typedef struct cp_webhook_event {
 	int64_t next_attempt; /* deferred: the next try */
 	int expired;          /* bounced: by expiry, not by a 5xx */
 	const char *feedback; /* complained: the ARF Feedback-Type ("abuse") */
+	int late;             /* bounced: reported by a bounce email after
+	                         the receiver had accepted the message */
 	/* provider.cut, provider.recovered (source_ip above) */
 	const char *provider;
 	const char *kind;     /* the policy's decision: "cut", "pause", ... */
@@ -154,6 +157,12 @@ void cp_webhook_get_stats(cp_webhook *wh, cp_webhook_stats *out);
  * bounced. Quick: copies into memory and wakes the sender.
  */
 void cp_webhook_observe(void *wh, const cp_deliver_event *ev);
+/*
+ * cp_server_report_fn for cp_server_opts.report (arg: the cp_webhook):
+ * a complaint the inbound listener recorded -> complained (with its
+ * feedback type), a late bounce -> bounced ("late": true in the JSON).
+ */
+void cp_webhook_observe_report(void *wh, const cp_server_report *r);
 /* Any event, from any thread: CP_OK, or CP_ETOOBIG when the memory queue
  * is full (the event is dropped and counted), CP_ENOMEM, CP_EINVAL. */
 int cp_webhook_emit(cp_webhook *wh, const cp_webhook_event *ev);

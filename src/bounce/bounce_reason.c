@@ -453,10 +453,11 @@ after_data(const bnc_rcpt *r)
 	if (r->status[0] != '\0' && strcmp(r->status + 1, ".1.1") == 0)
 		return r->reason;
 	/* X.2.1 "mailbox disabled, not accepting messages": the words
-	 * say unknown, but only a refused RCPT TO proves it */
-	if (r->status[0] != '\0' && strcmp(r->status + 1, ".2.1") == 0 &&
+	 * say unknown, but only a refused RCPT TO proves it; otherwise
+	 * the mailbox exists and refused this message */
+	if (r->status[0] == '5' && strcmp(r->status + 1, ".2.1") == 0 &&
 	    strcmp(c, "RCPT") != 0)
-		return "suspend";
+		return "filtered";
 	if (strcmp(c, "DATA") == 0)
 		return "filtered";
 	/* a bounce quoting a bare "550 no such user" without a status

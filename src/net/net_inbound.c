@@ -316,6 +316,15 @@ in_report_done(in_ctx *x, const cp_due *d, const cp_bounce_rcpt *r,
 		x->ncomplaint++;
 	else
 		x->nbounce++;
+	if (x->s->report != NULL) {
+		cp_server_report rep = { .tenant = d->tenant,
+			.mailbox = d->mailbox, .message = d->rcpt.message,
+			.rcpt = d->rcpt.address, .complaint = complaint,
+			.feedback = complaint ? r->feedback_type : "",
+			.hard = r->hard, .attempt = a };
+
+		x->s->report(x->s->report_arg, &rep);
+	}
 	in_result(x, "rcpt=%" PRId64 " <%s> tenant=%" PRId64 " %s reason=%s "
 	    "status=%s cause=%s%s%s%s%s", d->rcpt.id, d->rcpt.address,
 	    d->tenant, complaint ? "complaint" : r->hard ? "hard-bounce" :

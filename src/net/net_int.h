@@ -344,6 +344,8 @@ struct net_server {
 	cp_deliver *deliver;
 	cp_server_rcpt_fn rcpt_check;
 	void *rcpt_check_arg;
+	cp_server_report_fn report;
+	void *report_arg;
 	char node[CP_STORE_NAME_MAX + 1];
 	unsigned nsigners;
 

@@ -358,6 +358,8 @@ cp_server_new(const cp_server_opts *opts, cp_err *err)
 	s->deliver = opts->deliver;
 	s->rcpt_check = opts->rcpt_check;
 	s->rcpt_check_arg = opts->rcpt_check_arg;
+	s->report = opts->report;
+	s->report_arg = opts->report_arg;
 	snprintf(s->node, sizeof(s->node), "%s", opts->node ? opts->node :
 	    "local");
 	server_secret(s, opts);

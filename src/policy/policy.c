@@ -47,6 +47,14 @@ cp_policy_now(cp_policy *p)
 	return p->clock(p->clock_arg);
 }
 
+void
+cp_policy_tick(cp_policy *p, int64_t now)
+{
+	pthread_mutex_lock(&p->lock);
+	policy_pace_tick(p, policy_now(p, now));
+	pthread_mutex_unlock(&p->lock);
+}
+
 const char *
 policy_reason(const char *fmt, ...)
 {
@@ -106,6 +114,8 @@ cp_policy_new(const cp_policy_opts *o, cp_err *err)
 	p->store = o->store;
 	p->clock = o->clock ? o->clock : policy_system_clock;
 	p->clock_arg = o->clock_arg;
+	p->on_event = o->on_event;
+	p->event_arg = o->event_arg;
 	rc = cp_conf_init(&p->conf, err);
 	if (rc != CP_OK) {
 		pthread_mutex_destroy(&p->lock);

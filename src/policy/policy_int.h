@@ -46,6 +46,8 @@ typedef struct policy_pair {
 	policy_bucket win[POLICY_BUCKETS];
 	char evidence[POLICY_EVIDENCE_N][POLICY_EVIDENCE_LEN];
 	unsigned nevidence;       /* total added (ring index = n % N) */
+	int64_t recover_at;       /* end of a cut's cool-down or of a pause
+	                             not yet announced as "recover"; 0: none */
 } policy_pair;
 
 struct cp_policy {
@@ -54,6 +56,8 @@ struct cp_policy {
 	cp_store *store;
 	cp_policy_clock clock;
 	void *clock_arg;
+	cp_policy_event_fn on_event;
+	void *event_arg;
 	int64_t ramp[CP_POLICY_RAMP_MAX];
 	size_t nramp;
 	cp_policy_providers *builtin, *extra;
@@ -85,6 +89,7 @@ void policy_fmt_local(const policy_mbox *m, char *buf, size_t n);
 
 /* policy_pace.c (lock held) */
 int policy_pairs_load(cp_policy *p, cp_err *err);
+void policy_pace_tick(cp_policy *p, int64_t now);
 void policy_pairs_free(cp_policy *p);
 int policy_pace_take(cp_policy *p, const char *ip, const char *mx,
     int64_t now, int64_t *retry_at);

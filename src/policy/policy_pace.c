@@ -18,7 +18,11 @@
  * throttle.window, kept in POLICY_BUCKETS slices so old answers fall
  * out; after a cut the window starts empty, so one burst cuts once.
  * Every decision is stored with the state (cp_store_put_provider_state,
- * one transaction) and logged with its evidence: the last answers.
+ * one transaction) and logged with its evidence: the last answers, then
+ * handed to the policy's on_event (webhooks). When a cut's cool-down or a
+ * pause runs out, a "recover" event says so: noticed on the pair's next
+ * use or by cp_policy_tick, whichever comes first (the end itself needs
+ * no state change: the rate formula and paused_until already say it).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -151,6 +155,12 @@ load_cb(void *arg, const cp_provider_state *s)
 	e->st.paused_until = s->paused_until;
 	e->st.cuts = s->cuts;
 	e->st.updated = s->updated;
+	/* a cool-down or pause still running when the last process stopped
+	   is announced when it ends, by this one */
+	e->recover_at = s->cuts > 0 && s->ramp_from > s->paused_until ?
+	    s->ramp_from : s->paused_until;
+	if (e->recover_at <= s->updated)
+		e->recover_at = 0; /* ended before the last change: told */
 	if (!e->stored)
 		e->tokens = -1; /* filled on first use */
 	e->stored = 1;
@@ -198,6 +208,33 @@ pace_save(cp_policy *p, policy_pair *e, cp_provider_event *ev, int64_t now)
 	return rc;
 }
 
+static void pace_event(cp_policy *p, policy_pair *e, const char *kind,
+    int64_t before, int64_t until, const char *evidence, int64_t now);
+
+/* The cool-down or pause of e is over: say so once. */
+static void
+pace_recover(cp_policy *p, policy_pair *e, int64_t now)
+{
+	int64_t rate;
+
+	if (e->recover_at == 0 || now < e->recover_at ||
+	    e->st.paused_until > now || e->st.ramp_from > now)
+		return;
+	e->recover_at = 0;
+	rate = cp_policy_rate_at(&p->conf, &e->st, now);
+	pace_event(p, e, "recover", rate, 0, e->st.cuts > 0 ? "the cool-down "
+	    "ended: the rate climbs back to throttle.max_rate over "
+	    "throttle.ramp_time" : "the pause ended", now);
+}
+
+void
+policy_pace_tick(cp_policy *p, int64_t now)
+{
+	for (size_t b = 0; p->pairs != NULL && b < p->nbuckets; b++)
+		for (policy_pair *e = p->pairs[b]; e != NULL; e = e->next)
+			pace_recover(p, e, now);
+}
+
 static policy_pair *
 pair_get(cp_policy *p, const char *ip, const char *mx, int64_t now)
 {
@@ -209,8 +246,10 @@ pair_get(cp_policy *p, const char *ip, const char *mx, int64_t now)
 	policy_provider(p, mx, prov, sizeof(prov));
 	if (prov[0] == '\0')
 		return NULL;
-	if ((e = pair_find(p, nip, prov)) != NULL)
+	if ((e = pair_find(p, nip, prov)) != NULL) {
+		pace_recover(p, e, now);
 		return e;
+	}
 	if ((e = pair_add(p, nip, prov)) == NULL)
 		return NULL;
 	e->st.rate = p->conf.throttle.start_rate;
@@ -344,11 +383,17 @@ pace_event(cp_policy *p, policy_pair *e, const char *kind, int64_t before,
     int64_t until, const char *evidence, int64_t now)
 {
 	cp_provider_event ev = { .time = now, .kind = kind,
+		.source_ip = e->ip, .provider = e->provider,
 		.rate_before = before,
 		.rate_after = cp_policy_rate_at(&p->conf, &e->st, now),
 		.until = until, .evidence = evidence };
 
-	(void)pace_save(p, e, &ev, now);
+	if (until > now && until > e->recover_at)
+		e->recover_at = until; /* announce its end */
+	else if (strcmp(kind, "resume") == 0)
+		e->recover_at = e->st.ramp_from > now ? e->st.ramp_from : 0;
+	if (pace_save(p, e, &ev, now) == CP_OK && p->on_event != NULL)
+		p->on_event(p->event_arg, &ev);
 	cp_log(CP_LOG_WARN, POLICY_MOD, "provider=%s ip=%s %s rate=%lld->%lld"
 	    "/h until=%lld cuts=%lld evidence=\"%s\"", e->provider, e->ip,
 	    kind, (long long)before, (long long)ev.rate_after,

@@ -397,6 +397,17 @@ serve_pace(void *arg, const char *src_ip, const char *mx, int64_t now,
 	return v;
 }
 
+/* A pacing decision (cut, pause, recover...) as a webhook event, for the
+ * tenant whose pool has the source IP. */
+static void
+serve_provider_event(void *arg, const cp_provider_event *ev)
+{
+	serve_ctx *c = arg;
+
+	if (c->webhook != NULL)
+		(void)cp_webhook_emit_provider(c->webhook, 0, ev);
+}
+
 /* At RCPT, on a server worker: suppressed, or a refusing cap. */
 static void
 serve_rcpt_check(void *arg, int64_t tenant, int64_t mailbox,
@@ -459,7 +470,8 @@ serve_build(serve_ctx *c)
 	cp_webhook_opts wo = { .conf = &c->conf, .store = c->store,
 		.node = c->node };
 	cp_policy_opts po = { .conf = &c->conf, .store = c->store,
-		.clock = serve_clock, .clock_arg = c };
+		.clock = serve_clock, .clock_arg = c,
+		.on_event = serve_provider_event, .event_arg = c };
 
 	if ((c->webhook = cp_webhook_new(&wo, &err)) == NULL) {
 		cp_log(CP_LOG_ERR, "webhook", "%s", err.msg);
@@ -493,7 +505,8 @@ serve_build(serve_ctx *c)
 		.verp_secret = c->verp, .verp_secret_len = sizeof(c->verp),
 		.unsub_secret = c->web_key,
 		.unsub_secret_len = sizeof(c->web_key),
-		.rcpt_check = serve_rcpt_check, .rcpt_check_arg = c->policy };
+		.rcpt_check = serve_rcpt_check, .rcpt_check_arg = c->policy,
+		.report = cp_webhook_observe_report, .report_arg = c->webhook };
 
 	if ((c->server = cp_server_new(&so, &err)) == NULL ||
 	    cp_server_listen(c->server, &err) != CP_OK) {
@@ -564,15 +577,21 @@ serve_reload(serve_ctx *c)
 	    c->o.config);
 }
 
-/* The main thread's life once serving: signals, one at a time. */
+/* The main thread's life once serving: signals, one at a time, and
+ * every second the policy's housekeeping (recoveries announced). */
 static void
 serve_wait(serve_ctx *c, const sigset_t *set)
 {
-	for (;;) {
-		int sig = 0;
+	const struct timespec second = { .tv_sec = 1 };
 
-		if (sigwait(set, &sig) != 0)
+	for (;;) {
+		int sig = sigtimedwait(set, NULL, &second);
+
+		if (sig < 0) {
+			if (errno == EAGAIN && c->policy != NULL)
+				cp_policy_tick(c->policy, 0);
 			continue;
+		}
 		if (sig == SIGHUP) {
 			serve_reload(c);
 			continue;

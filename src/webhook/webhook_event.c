@@ -148,6 +148,8 @@ event_message_data(json_t *d, const cp_webhook_event *ev)
 	bad |= json_put_str(d, "feedback_type", ev->feedback);
 	if (ev->expired)
 		bad |= json_object_set_new(d, "expired", json_true());
+	if (ev->late)
+		bad |= json_object_set_new(d, "late", json_true());
 	return bad;
 }
 

@@ -264,6 +264,32 @@ cp_webhook_observe(void *arg, const cp_deliver_event *dev)
 	(void)cp_webhook_emit(arg, &ev);
 }
 
+void
+cp_webhook_observe_report(void *arg, const cp_server_report *r)
+{
+	const cp_attempt *a = r->attempt;
+	cp_webhook_event ev = { 0 };
+
+	if (arg == NULL || a == NULL)
+		return;
+	ev.type = r->complaint ? CP_WEBHOOK_COMPLAINED : CP_WEBHOOK_BOUNCED;
+	ev.tenant = r->tenant;
+	ev.time = a->time;
+	ev.message = r->message;
+	ev.mailbox = r->mailbox;
+	ev.rcpt = r->rcpt;
+	ev.code = a->code;
+	ev.enhanced = a->enhanced;
+	ev.reply = a->reply;
+	ev.cause = a->cause;
+	ev.reason = a->reason;
+	ev.receiver = a->receiver;
+	ev.mx = a->mx;
+	ev.feedback = r->complaint ? r->feedback : NULL;
+	ev.late = !r->complaint;
+	(void)cp_webhook_emit(arg, &ev);
+}
+
 int
 cp_webhook_emit_provider(cp_webhook *wh, int64_t tenant,
     const cp_provider_event *pe)

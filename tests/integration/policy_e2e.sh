@@ -27,6 +27,12 @@
 #     add`) is refused at RCPT with a 5xx naming the list; a hard bounce
 #     (550 5.1.10 recipient not found) puts its address on the list, so a
 #     later submission is refused; another tenant may still send to it.
+#  5. webhooks (tests/lib/webhook_receiver.py on loopback, signed): the
+#     tenant of the cut source IP gets provider.cut with the rates and the
+#     evidence, the paused IP's tenant gets provider.cut (kind pause);
+#     when the test clock passes the cool-down, provider.recovered (kind
+#     recover) arrives without any mail being sent; no tenant gets
+#     another tenant's events.
 # Ports 34101-34129; addresses 127.0.0.31-32, .36 (receivers), .41-.43
 # (source IPs), .64 (DNS).
 set -euo pipefail
@@ -93,7 +99,27 @@ relay_receiver outlook 127.0.0.32:$MXPORT --hostname mx1.outlook-e2e.test \
   --banner "Microsoft ESMTP MAIL Service ready" \
   --rule "rcpt:ghost@outlook-e2e.test=$NOUSER"
 relay_receiver home 127.0.0.36:34126
+for t in beta:34111 gamma:34112; do
+  "$PY" "$here/tests/lib/webhook_receiver.py" --listen 127.0.0.1:${t#*:} \
+    --secret s-${t%%:*} --log "$RELAY_DIR/hooks-${t%%:*}.log" &
+  _relay_pids+=($!)
+  relay_cp webhook add --tenant ${t%%:*} http://127.0.0.1:${t#*:}/hook \
+    --secret s-${t%%:*} >/dev/null
+done
+relay_set webhook.backoff_base 1s
 relay_start_or_exit
+# signed, answered events of TYPE at tenant T's endpoint matching PY_EXPR
+# on the event's data d: their count
+hooks() {
+  "$PY" -c 'import json, sys
+n = 0
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    d = e.get("data") or {}
+    n += bool(e.get("status") == 200 and e.get("sig_ok") and
+              e.get("type") == sys.argv[2] and eval(sys.argv[3]))
+print(n)' "$RELAY_DIR/hooks-$1.log" "$2" "$3" 2>/dev/null || echo 0
+}
 
 CONF=(--config "$RELAY_CONF")
 send() { # user password to [prefix]: one message; prints "ID CODE TEXT"
@@ -286,6 +312,27 @@ out=$(send bea@beta.test pw-bea-1 ghost@outlook-e2e.test hb3)
 relay_check "another tenant may still submit to ghost@" grep -q 'queued as' <<<"$out"
 eq "dana@ never reached the receiver" 0 \
   "$(grep -l '^X-Rcpt-To: dana@' "$RELAY_DIR"/rcv/outlook/mail/*.eml 2>/dev/null | wc -l)"
+
+# ==== 5. provider webhooks
+echo "--- 5. provider.cut / provider.recovered webhooks"
+relay_check "beta gets provider.cut for google/127.0.0.42 (36000 -> 18000/h, evidence)" \
+  relay_wait "[ \$(hooks beta provider.cut \"d['kind'] == 'cut' and d['provider'] == 'google' and d['source_ip'] == '127.0.0.42' and d['rate_before'] == 36000 and d['rate_after'] == 18000 and 'unsolicited' in d['evidence']\") -ge 1 ]" 15
+relay_check "gamma gets provider.cut (kind pause) for google/127.0.0.43" \
+  relay_wait "[ \$(hooks gamma provider.cut \"d['kind'] == 'pause' and d['source_ip'] == '127.0.0.43' and 'spamhaus' in d['evidence']\") -ge 1 ]" 15
+eq "no recovery announced during the cool-down" 0 "$(hooks beta provider.recovered True)"
+# past the cool-down of the cut (1 day after it) on the policy's clock:
+# no mail is sent, the relay's housekeeping notices
+echo $((86400 * 3)) >"$RELAY_DIR/clock"
+kill -HUP "$RELAY_PID"
+relay_check "beta gets provider.recovered (kind recover) for google/127.0.0.42" \
+  relay_wait "[ \$(hooks beta provider.recovered \"d['kind'] == 'recover' and d['provider'] == 'google' and d['source_ip'] == '127.0.0.42'\") -ge 1 ]" 15
+relay_check "gamma gets provider.recovered when the pause of 127.0.0.43 ends" \
+  relay_wait "[ \$(hooks gamma provider.recovered \"d['source_ip'] == '127.0.0.43'\") -ge 1 ]" 15
+relay_check "the recover event is stored (coldpost policy show)" relay_json "$(show)" \
+  "any(e['kind'] == 'recover' and e['source_ip'] == '127.0.0.42' for e in j['events'])"
+eq "beta saw nothing of 127.0.0.43" 0 "$(hooks beta provider.cut "d['source_ip'] != '127.0.0.42'")"
+eq "gamma saw nothing of 127.0.0.42" 0 "$(hooks gamma provider.cut "d['source_ip'] != '127.0.0.43'")"
+eq "one recovery per pair, not one per second" 1 "$(hooks beta provider.recovered "d['source_ip'] == '127.0.0.42'")"
 
 stop_rc=0
 relay_stop 30 || stop_rc=$?

@@ -13,6 +13,9 @@
 #    suppressed (unsubscribe); the same mail from someone else: nothing;
 #  - no relaying: another domain (550 5.7.1), a made-up VERP tag or local
 #    part of the bounce domain (550 5.1.1), AUTH (503) are refused.
+#  - the tenant's webhook endpoint (a real HTTP receiver on loopback) gets
+#    a signed `bounced` event marked late for the DSN and a `complained`
+#    event with the feedback type for the ARF report.
 #  - the https link's token is the HTTP API's (coldpost/unsub.h): its
 #    one-click POST (RFC 8058) suppresses that recipient too.
 # The RCPT-time suppression check of the submission server is not wired
@@ -34,6 +37,10 @@ relay_set listen.http 127.0.0.1:33080
 relay_set queue.retry 1s,2s
 relay_route gmail.test "127.0.0.46:33031"
 relay_receiver gmail 127.0.0.46:33031 --hostname mx.gmail.test
+"$PY" "$here/tests/lib/webhook_receiver.py" --listen 127.0.0.1:33061 \
+  --secret s-acme --log "$RELAY_DIR/hooks-acme.log" &
+_relay_pids+=($!)
+relay_cp webhook add --tenant acme http://127.0.0.1:33061/hook --secret s-acme >/dev/null
 relay_start_or_exit
 
 relay_check "tenant show says unsubscribe on" bash -c \
@@ -262,6 +269,18 @@ relay_check "the complaint is suppressed (reason complaint)" relay_json "$sup" \
 j=$(relay_queue_json "$q2") || true
 relay_check "the complaint is recorded, the recipient stays delivered" relay_json "$j" "
 j['recipients'][0]['state'] == 'delivered' and j['attempts'][0]['reason'] == 'feedback'"
+hook() { # TYPE PY_EXPR on the event's data d: signed, answered ones exist
+  "$PY" -c 'import json, sys
+sys.exit(0 if any(e.get("status") == 200 and e.get("sig_ok") and
+                  e.get("type") == sys.argv[2] and
+                  eval(sys.argv[3], {"d": e.get("data") or {}})
+                  for e in map(json.loads, open(sys.argv[1]))) else 1)' \
+    "$RELAY_DIR/hooks-acme.log" "$1" "$2" 2>/dev/null
+}
+relay_check "webhook: bounced (late, reason userunknown) for the DSN" relay_wait \
+  "hook bounced \"d['recipient'] == 'ann.user@gmail.test' and d.get('late') is True and d['reason'] == 'userunknown' and d['code'] == 550\"" 20
+relay_check "webhook: complained (feedback_type abuse) for the ARF report" relay_wait \
+  "hook complained \"d['recipient'] == 'carl@gmail.test' and d['feedback_type'] == 'abuse' and d['message'] > 0\"" 20
 
 # ---- unsubscribe by mail ----------------------------------------------------
 printf 'From: Eve <eve@gmail.test>\r\nTo: %s\r\nSubject: unsubscribe\r\n\r\nunsubscribe\r\n' \
