@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "coldpost/err.h"
+#include "coldpost/hist.h"
 
 enum {
 	CP_DNS_A = 1,
@@ -187,6 +188,12 @@ typedef struct cp_dns_stats {
 	size_t cached;           /* entries in the cache now */
 } cp_dns_stats;
 void cp_dns_get_stats(const cp_dns *d, cp_dns_stats *st);
+/*
+ * Time from sending a query message to its answer or its final timeout,
+ * over every c-ares resolver of the process since start (cache hits are
+ * not round trips and are not counted). For /metrics.
+ */
+void cp_dns_get_latency(cp_hist *out);
 
 /*
  * Asynchronous lookups, for an event loop.

@@ -41,6 +41,7 @@
 
 #include "coldpost/buf.h"
 #include "coldpost/err.h"
+#include "coldpost/hist.h"
 
 /* Input limits, in bytes (checked before anything reaches a backend). */
 #define CP_STORE_NAME_MAX 64       /* tenant name, node id */
@@ -86,6 +87,7 @@ const char *cp_store_scheme(const cp_store *st);
 typedef struct cp_store_stats {
 	uint64_t commits;   /* write transactions committed (each one sync) */
 	uint64_t rollbacks; /* write transactions rolled back */
+	cp_hist commit_latency; /* time of each COMMIT (the sync) */
 } cp_store_stats;
 void cp_store_get_stats(cp_store *st, cp_store_stats *out);
 

@@ -64,7 +64,18 @@ typedef struct cares_q {
 	dns_ready *ready;   /* async: where the answer goes */
 	cp_dns_answer **sync_out; /* blocking: where the answer goes */
 	int *sync_done;
+	int64_t sent_ns;    /* when the message in flight went out */
 } cares_q;
+
+/* Round trips of every c-ares resolver in the process (cp_dns_latency):
+ * /metrics shows one figure for the machine's view of its DNS. */
+static cp_hist rtt_hist;
+
+void
+cp_dns_get_latency(cp_hist *out)
+{
+	cp_hist_read(&rtt_hist, out);
+}
 
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
 static int lib_status = ARES_ENOTINITIALIZED;
@@ -139,6 +150,7 @@ q_send(cares_q *q)
 		return;
 	}
 	c->queries++;
+	q->sent_ns = cp_hist_now_ns();
 	ares_send(c->ch, buf, len, on_answer, q);
 	ares_free_string(buf);
 }
@@ -195,6 +207,8 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	cp_err err;
 
 	(void)timeouts;
+	if (status != ARES_EDESTRUCTION && status != ARES_ECANCELLED)
+		cp_hist_add(&rtt_hist, cp_hist_now_ns() - q->sent_ns);
 	if (status != ARES_SUCCESS || abuf == NULL || alen < 0) {
 		char why[160];
 

@@ -5,9 +5,10 @@
  *
  * Sources: the queue counted in the store (recipients by state), the
  * server's and the delivery engine's counters, the store's commit count,
- * this module's request counters, and the outcomes the delivery observer
+ * this module's request counters, the outcomes the delivery observer
  * (cp_http_observe) saw since start, by outcome, cause family and
- * receiver (provider).
+ * receiver (provider), and two latency histograms: the store's commits
+ * and the DNS round trips of the process's resolvers.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,8 @@
 
 #include "coldpost/alloc.h"
 #include "coldpost/buf.h"
+#include "coldpost/dns.h"
+#include "coldpost/hist.h"
 #include "coldpost/store.h"
 #include "http/http_int.h"
 
@@ -251,10 +254,27 @@ render_store(cp_http *h, cp_buf *b)
 	cp_store_get_stats(h->store, &s);
 	if ((rc = counter(b, "coldpost_store_commits_total",
 	    "Store write transactions committed (one sync each).",
-	    s.commits)) != CP_OK)
+	    s.commits)) != CP_OK ||
+	    (rc = counter(b, "coldpost_store_rollbacks_total",
+	    "Store write transactions rolled back.", s.rollbacks)) != CP_OK ||
+	    (rc = head(b, "coldpost_store_commit_seconds", "histogram",
+	    "Time of each store COMMIT (the disk sync).")) != CP_OK)
 		return rc;
-	return counter(b, "coldpost_store_rollbacks_total",
-	    "Store write transactions rolled back.", s.rollbacks);
+	return cp_hist_render(b, "coldpost_store_commit_seconds", "",
+	    &s.commit_latency);
+}
+
+static int
+render_dns(cp_buf *b)
+{
+	cp_hist lat;
+	int rc = head(b, "coldpost_dns_query_seconds", "histogram",
+	    "DNS round trips (query sent to answer or timeout) of the "
+	    "relay's resolvers; cache hits are not counted.");
+
+	cp_dns_get_latency(&lat);
+	return rc == CP_OK ? cp_hist_render(b, "coldpost_dns_query_seconds",
+	    "", &lat) : rc;
 }
 
 /* The three provider families, each kept as one group (the format
@@ -323,6 +343,7 @@ http_metrics_render(cp_http *h, cp_buf *b)
 	    (rc = render_outcomes(h, b)) == CP_OK &&
 	    (rc = render_providers(h, b, now)) == CP_OK &&
 	    (rc = render_store(h, b)) == CP_OK &&
+	    (rc = render_dns(b)) == CP_OK &&
 	    (rc = render_http(h, b)) == CP_OK)
 		rc = gauge(b, "coldpost_uptime_seconds",
 		    "Seconds since the HTTP side started.",

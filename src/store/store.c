@@ -181,6 +181,7 @@ cp_store_get_stats(cp_store *st, cp_store_stats *out)
 	out->commits = st->commits;
 	out->rollbacks = st->rollbacks;
 	store_unlock(st);
+	cp_hist_read(&st->commit_latency, &out->commit_latency);
 }
 
 /* ---- batches ------------------------------------------------------------ */

@@ -189,6 +189,7 @@ struct cp_store {
 	int batch_broken;      /* the backend lost the batch's transaction */
 	uint64_t commits;      /* counted by the backend's commit hook */
 	uint64_t rollbacks;
+	cp_hist commit_latency; /* the backend times its COMMITs */
 };
 
 extern const struct cp_store_ops cp_store_sqlite_ops;

@@ -336,6 +336,10 @@ relay_check "metrics: queue by state, injected, outcomes by cause and provider" 
   "grep -q '^coldpost_queue_recipients{state=\"delivered\"} ' '$RELAY_DIR/metrics' &&
    grep -q '^coldpost_http_injected_total 2' '$RELAY_DIR/metrics' &&
    grep -q '^coldpost_outcomes_total{outcome=\"bounced\",cause=\"[a-z_]*\",provider=\"gmail\"} 1' '$RELAY_DIR/metrics'"
+relay_check "metrics: store commit latency histogram (commits were made)" \
+  "$PY" "$here/tests/lib/prom_hist.py" "$RELAY_DIR/metrics" coldpost_store_commit_seconds 3
+relay_check "metrics: DNS latency histogram declared (static routes: may be empty)" \
+  "$PY" "$here/tests/lib/prom_hist.py" "$RELAY_DIR/metrics" coldpost_dns_query_seconds 0
 
 # ---- static files
 st() { curl -s -o /dev/null -w '%{http_code} %{content_type}' --path-as-is "http://$HTTP$1"; }

@@ -107,6 +107,7 @@ for t in beta:34111 gamma:34112; do
     --secret s-${t%%:*} >/dev/null
 done
 relay_set webhook.backoff_base 1s
+relay_set listen.http 127.0.0.1:34113
 relay_start_or_exit
 # signed, answered events of TYPE at tenant T's endpoint matching PY_EXPR
 # on the event's data d: their count
@@ -333,6 +334,15 @@ relay_check "the recover event is stored (coldpost policy show)" relay_json "$(s
 eq "beta saw nothing of 127.0.0.43" 0 "$(hooks beta provider.cut "d['source_ip'] != '127.0.0.42'")"
 eq "gamma saw nothing of 127.0.0.42" 0 "$(hooks gamma provider.cut "d['source_ip'] != '127.0.0.43'")"
 eq "one recovery per pair, not one per second" 1 "$(hooks beta provider.recovered "d['source_ip'] == '127.0.0.42'")"
+
+# ==== 6. /metrics: the MX lookups went to Knot and were timed
+curl -s http://127.0.0.1:34113/metrics >"$RELAY_DIR/metrics" || true
+relay_check "metrics: DNS round trips to Knot counted in the latency histogram" \
+  "$PY" "$here/tests/lib/prom_hist.py" "$RELAY_DIR/metrics" coldpost_dns_query_seconds 3
+relay_check "metrics: store commits timed" \
+  "$PY" "$here/tests/lib/prom_hist.py" "$RELAY_DIR/metrics" coldpost_store_commit_seconds 10
+relay_check "metrics: provider cuts by source IP and provider" \
+  grep -q '^coldpost_provider_cuts_total{source_ip="127.0.0.42",provider="google"} 1' "$RELAY_DIR/metrics"
 
 stop_rc=0
 relay_stop 30 || stop_rc=$?

@@ -117,12 +117,25 @@ sq_tx_begin(sq_store *s, cp_err *err)
 	return sq_exec_id(s, SQ_BEGIN, "begin", err);
 }
 
+/* COMMIT, timed: with WAL and synchronous=FULL this is where the disk
+ * sync happens, which is what the commit latency metric shows. */
+static int
+sq_exec_commit(sq_store *s, cp_err *err)
+{
+	int64_t t0 = cp_hist_now_ns();
+	int rc = sq_exec_id(s, SQ_COMMIT, "commit", err);
+
+	if (rc == CP_OK)
+		cp_hist_add(&s->base.commit_latency, cp_hist_now_ns() - t0);
+	return rc;
+}
+
 int
 sq_tx_end(sq_store *s, int rc, cp_err *err)
 {
 	if (rc == CP_OK) {
-		rc = sq_exec_id(s, s->base.in_batch ? SQ_RELEASE : SQ_COMMIT,
-		    "commit", err);
+		rc = s->base.in_batch ? sq_exec_id(s, SQ_RELEASE, "commit", err) :
+		    sq_exec_commit(s, err);
 		if (rc == CP_OK)
 			return CP_OK;
 	}
@@ -472,7 +485,7 @@ static int
 sq_commit(cp_store *st, cp_err *err)
 {
 	sq_store *s = SQ(st);
-	int rc = sq_exec_id(s, SQ_COMMIT, "commit", err);
+	int rc = sq_exec_commit(s, err);
 
 	if (rc != CP_OK && !sqlite3_get_autocommit(s->db))
 		(void)sq_exec_id(s, SQ_ROLLBACK, "rollback", NULL);
