@@ -683,11 +683,23 @@ int cp_store_list_apikeys(cp_store *st, int64_t tenant, cp_apikey_cb cb,
 int cp_store_remove_apikey(cp_store *st, int64_t id, cp_err *err);
 void cp_apikey_free(cp_apikey *k);
 
-/* Messages (envelopes without rcpts) of a tenant (0: all), newest first,
- * ids below before (0: from the newest), at most limit (0: all). */
+/* Which messages cp_store_list_messages gives. */
+typedef struct cp_message_filter {
+	int64_t tenant;  /* 0: all */
+	int64_t before;  /* ids below this; 0: from the newest */
+	size_t limit;    /* 0: all */
+	/* NULL or "": any; else a message matches when q (without regard to
+	   ASCII case) is part of its envelope sender, its Message-ID, one of
+	   its recipients' addresses or last replies, or is its id */
+	const char *q;
+	int state;       /* -1: any; else at least one recipient in this
+	                    cp_rcpt_state */
+} cp_message_filter;
+
+/* Messages (envelopes without rcpts) matching f, newest first. */
 typedef int (*cp_envelope_cb)(void *arg, const cp_envelope *e);
-int cp_store_list_messages(cp_store *st, int64_t tenant, int64_t before,
-    size_t limit, cp_envelope_cb cb, void *arg, cp_err *err);
+int cp_store_list_messages(cp_store *st, const cp_message_filter *f,
+    cp_envelope_cb cb, void *arg, cp_err *err);
 
 /* Attempts in [from, to) of a tenant (0: all), counted by outcome, cause
  * and receiver ("" when none). */

@@ -254,16 +254,85 @@ env_cb(void *arg, const cp_envelope *e)
 	return 0;
 }
 
+#define LIST_RCPTS 20 /* recipients shown per message in a listing */
+
+/* A listed recipient: address, state and its last answer. */
+static int
+rcpt_brief_cb(void *arg, const cp_rcpt *x)
+{
+	json_t *o = json_pack("{s:I,s:s,s:s,s:i}", "id", (json_int_t)x->id,
+	    "address", x->address, "state", cp_rcpt_state_name(x->state),
+	    "attempts", x->attempts);
+
+	if (o == NULL)
+		return 0;
+	if (x->last_reply != NULL)
+		json_object_set_new(o, "last", json_pack("{s:s,s:i,s:s?,s:s?}",
+		    "reply", x->last_reply, "code", x->last_code, "cause",
+		    x->last_cause, "reason", x->last_reason));
+	json_array_append_new(arg, o);
+	return 0;
+}
+
+/* Each listed message gets its first LIST_RCPTS recipients, so that a
+ * list shows who and in which state without one request per message. */
+static int
+list_add_rcpts(http_req *r, json_t *items, cp_err *err)
+{
+	size_t i;
+	json_t *m;
+
+	json_array_foreach(items, i, m) {
+		cp_queue_filter f = { 0 };
+		json_t *rc = json_array();
+
+		f.message = json_integer_value(json_object_get(m, "id"));
+		f.state = -1;
+		f.limit = LIST_RCPTS;
+		if (cp_store_list_queue(r->h->store, &f, rcpt_brief_cb, rc,
+		    err) != CP_OK) {
+			json_decref(rc);
+			return CP_ESTORE;
+		}
+		json_object_set_new(m, "recipient_list", rc);
+	}
+	return CP_OK;
+}
+
+/* ?q= and ?state= of GET /v1/messages into f. */
+static int
+list_filter(http_req *r, cp_message_filter *f, char *q, size_t qlen)
+{
+	char st[32];
+	int got;
+
+	f->state = -1;
+	if ((got = http_query_get(r->query, "q", q, qlen)) < 0)
+		return http_fail(r, 400, "bad_field", "q", "q: malformed or "
+		    "longer than %zu bytes", qlen - 1);
+	f->q = got > 0 ? q : NULL;
+	if ((got = http_query_get(r->query, "state", st, sizeof(st))) < 0 ||
+	    (got > 0 && st[0] != '\0' &&
+	    (f->state = cp_rcpt_state_from_name(st)) < 0))
+		return http_fail(r, 400, "bad_field", "state", "state: not a "
+		    "recipient state (queued, deferred, delivered, bounced, "
+		    "expired, ...)");
+	return 0;
+}
+
 int
 http_h_messages_list(http_req *r)
 {
 	int64_t limit, before, t = r->key.tenant;
+	cp_message_filter f = { 0 };
+	char q[256];
 	json_t *a;
 	cp_err err = { 0 };
 	int rc;
 
 	if ((rc = http_query_int(r, "limit", 50, 1, LIST_MAX, &limit)) != 0 ||
-	    (rc = http_query_int(r, "before", 0, 0, INT64_MAX, &before)) != 0)
+	    (rc = http_query_int(r, "before", 0, 0, INT64_MAX, &before)) != 0 ||
+	    (rc = list_filter(r, &f, q, sizeof(q))) != 0)
 		return rc;
 	if (t == 0) {
 		int64_t qt;
@@ -273,9 +342,12 @@ http_h_messages_list(http_req *r)
 			return rc;
 		t = qt;
 	}
+	f.tenant = t;
+	f.before = before;
+	f.limit = (size_t)limit;
 	a = json_array();
-	if (cp_store_list_messages(r->h->store, t, before, (size_t)limit,
-	    env_cb, a, &err) != CP_OK) {
+	if (cp_store_list_messages(r->h->store, &f, env_cb, a, &err) !=
+	    CP_OK || list_add_rcpts(r, a, &err) != CP_OK) {
 		json_decref(a);
 		return http_fail_err(r, &err, NULL);
 	}

@@ -120,16 +120,17 @@ cp_apikey_free(cp_apikey *k)
 }
 
 int
-cp_store_list_messages(cp_store *st, int64_t tenant, int64_t before,
-    size_t limit, cp_envelope_cb cb, void *arg, cp_err *err)
+cp_store_list_messages(cp_store *st, const cp_message_filter *f,
+    cp_envelope_cb cb, void *arg, cp_err *err)
 {
 	int rc;
 
-	if (cb == NULL || tenant < 0 || before < 0)
+	if (cb == NULL || f == NULL || f->tenant < 0 || f->before < 0 ||
+	    f->state < -1 || f->state >= CP_RCPT_NSTATES)
 		return cp_err_set(err, CP_EINVAL, "store: list messages: bad "
 		    "arguments");
 	store_lock(st);
-	rc = st->ops->list_messages(st, tenant, before, limit, cb, arg, err);
+	rc = st->ops->list_messages(st, f, cb, arg, err);
 	store_unlock(st);
 	return rc;
 }

@@ -173,8 +173,8 @@ struct cp_store_ops {
 	int (*list_apikeys)(cp_store *st, int64_t tenant, cp_apikey_cb cb,
 	    void *arg, cp_err *err);
 	int (*remove_apikey)(cp_store *st, int64_t id, cp_err *err);
-	int (*list_messages)(cp_store *st, int64_t tenant, int64_t before,
-	    size_t limit, cp_envelope_cb cb, void *arg, cp_err *err);
+	int (*list_messages)(cp_store *st, const cp_message_filter *f,
+	    cp_envelope_cb cb, void *arg, cp_err *err);
 	int (*stat_attempts)(cp_store *st, int64_t tenant, int64_t from,
 	    int64_t to, cp_attempt_stat_cb cb, void *arg, cp_err *err);
 	int (*count_accepted)(cp_store *st, int64_t tenant, int64_t from,

@@ -166,6 +166,18 @@ relay_check "attempts: the 250 and the classified 550" is 200 \
   'any(.recipient_list[].attempt_list[]; .code == 250 and .outcome == "delivered") and any(.recipient_list[].attempt_list[]; .code == 550 and .receiver == "gmail" and .cause != "" and .outcome == "bounced")'
 api GET "/v1/messages?limit=10" "$KA"
 relay_check "messages list: newest first, only A's" is 200 '(.items | length) >= 2 and .items[0].id > .items[1].id and all(.items[]; .tenant == 1)'
+api GET "/v1/messages?q=GIL@gmail.TEST" "$KA"
+relay_check "messages search: a recipient address in any case finds the message, with its recipients' states" is 200 \
+  "(.items | length) == 1 and .items[0].id == $mid and ([.items[0].recipient_list[].state] | sort) == [\"bounced\",\"delivered\",\"delivered\"]"
+api GET "/v1/messages?state=bounced" "$KA"
+relay_check "messages search: state=bounced finds it, and nothing without a bounced recipient" is 200 \
+  "any(.items[]; .id == $mid) and all(.items[]; any(.recipient_list[]; .state == \"bounced\"))"
+api GET "/v1/messages?q=quarterly-no-such-text" "$KA"
+relay_check "messages search: no match, empty list" is 200 '(.items | length) == 0'
+api GET "/v1/messages?q=gil@gmail.test" "$KB"
+relay_check "messages search: another tenant's key finds nothing" is 200 '(.items | length) == 0'
+api GET "/v1/messages?state=lost" "$KA"
+relay_check "messages search: an unknown state is 400 naming the field" is 400 '.error.code == "bad_field" and .error.field == "state"'
 api GET "/v1/stats?from=0" "$KA"
 relay_check "stats: sent, delivered, bounced by cause and provider" is 200 \
   '.totals.sent >= 4 and .totals.delivered >= 3 and .totals.bounced == 1 and (.by_provider.gmail.bounced == 1) and ([.by_cause[] | .bounced // 0] | add) == 1'

@@ -202,6 +202,10 @@ if (env('WEB_SEND')) {
     await go('#/messages?state=bounced', '/messages');
     assert(await page.locator(`#messages-table tr[data-id="${badId}"]`).count() === 1, 'state filter lost it');
     assert(await page.locator(`#messages-table tr[data-id="${okId}"]`).count() === 0, 'state filter did not filter');
+    // the server searches the receiver's answers too: the refusal's code
+    await go('#/messages?q=5.7.26', '/messages');
+    assert(await page.locator(`#messages-table tr[data-id="${badId}"]`).count() === 1, 'not found by its reply');
+    assert(await page.locator(`#messages-table tr[data-id="${okId}"]`).count() === 0, 'reply search did not filter');
   });
   await check('message detail: recipient delivered, the attempt with its 250 answer', async () => {
     await openMessage(okId);

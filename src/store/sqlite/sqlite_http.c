@@ -5,6 +5,7 @@
  * (sqlite3_prepare_v3) rather than in the backend's cached table: they
  * run once per request, not once per message.
  */
+#include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -167,27 +168,48 @@ visit_env(void *ctx, const void *rec)
 	return ((cp_envelope_cb)v->cb)(v->arg, rec);
 }
 
+/* q is matched with instr() on lower-cased text, not LIKE: a '%' or '_'
+ * the user types is then a character, with no escaping. Newest first by
+ * id, so a search stops after `limit` matches. */
 int
-sq_list_messages(cp_store *st, int64_t tenant, int64_t before, size_t limit,
+sq_list_messages(cp_store *st, const cp_message_filter *f,
     cp_envelope_cb cb, void *arg, cp_err *err)
 {
 	sq_store *s = SQ(st);
 	struct visit v = { (any_fn)cb, arg };
 	cp_envelope tmp;
 	sqlite3_stmt *q;
+	char *needle = NULL;
 	int rc;
 
 	if ((rc = prep(s, "SELECT id, tenant, mailbox, mail_from, "
 	    "return_path, message_id, size, received, expires, nrcpts, nopen, "
-	    "finished, body_purged FROM messages WHERE (?1 = 0 OR tenant = ?1) "
-	    "AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3", &q, err)) !=
-	    CP_OK)
+	    "finished, body_purged FROM messages m WHERE (?1 = 0 OR tenant = "
+	    "?1) AND (?2 = 0 OR id < ?2) AND (?4 IS NULL OR "
+	    "CAST(id AS TEXT) = ?4 OR instr(lower(mail_from), ?4) > 0 OR "
+	    "instr(lower(message_id), ?4) > 0 OR EXISTS (SELECT 1 FROM "
+	    "recipients r WHERE r.message = m.id AND (instr(lower(r.address), "
+	    "?4) > 0 OR instr(lower(coalesce(r.last_reply, '')), ?4) > 0))) "
+	    "AND (?5 < 0 OR EXISTS (SELECT 1 FROM recipients r WHERE "
+	    "r.message = m.id AND r.state = ?5)) ORDER BY id DESC LIMIT ?3",
+	    &q, err)) != CP_OK)
 		return rc;
-	sqlite3_bind_int64(q, 1, tenant);
-	sqlite3_bind_int64(q, 2, before);
-	sqlite3_bind_int64(q, 3, limit == 0 ? -1 : (int64_t)limit);
+	sqlite3_bind_int64(q, 1, f->tenant);
+	sqlite3_bind_int64(q, 2, f->before);
+	sqlite3_bind_int64(q, 3, f->limit == 0 ? -1 : (int64_t)f->limit);
+	if (f->q != NULL && f->q[0] != '\0') {
+		if ((needle = cp_strdup(f->q)) == NULL) {
+			sqlite3_finalize(q);
+			return cp_err_set(err, CP_ENOMEM, "store: out of memory");
+		}
+		for (char *c = needle; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		sqlite3_bind_text(q, 4, needle, -1, SQLITE_STATIC);
+	}
+	sqlite3_bind_int(q, 5, f->state);
 	rc = sq_list(s, q, row_env, &tmp, visit_env, &v, err);
 	sqlite3_finalize(q);
+	cp_free(needle);
 	return rc;
 }
 

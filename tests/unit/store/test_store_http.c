@@ -188,20 +188,53 @@ CP_TEST(store_http_messages_and_stats)
 				    3, &err), CP_OK);
 			}
 		}
-	CP_CHECK_INT(cp_store_list_messages(st, 1, 0, 2, env_cb, &m, &err),
-	    CP_OK);
+	cp_message_filter mf = { .tenant = 1, .limit = 2, .state = -1 };
+	char idtext[24];
+
+	CP_CHECK_INT(cp_store_list_messages(st, &mf, env_cb, &m, &err), CP_OK);
 	CP_CHECK_INT(m.n, 2);
 	CP_CHECK_INT(m.ids[0], ids[0][2]);
 	CP_CHECK_INT(m.ids[1], ids[0][1]);
 	m.n = 0;
-	CP_CHECK_INT(cp_store_list_messages(st, 1, ids[0][1], 0, env_cb, &m,
-	    &err), CP_OK);
+	mf.before = ids[0][1];
+	mf.limit = 0;
+	CP_CHECK_INT(cp_store_list_messages(st, &mf, env_cb, &m, &err), CP_OK);
 	CP_CHECK_INT(m.n, 1);
 	CP_CHECK_INT(m.ids[0], ids[0][0]);
 	m.n = 0;
-	CP_CHECK_INT(cp_store_list_messages(st, 0, 0, 0, env_cb, &m, &err),
-	    CP_OK);
+	mf = (cp_message_filter){ .state = -1 };
+	CP_CHECK_INT(cp_store_list_messages(st, &mf, env_cb, &m, &err), CP_OK);
 	CP_CHECK_INT(m.n, 6);
+	/* filters: a recipient state, text in a recipient's last reply
+	   (any case), a recipient address, the id; '%' is a character */
+	m.n = 0;
+	mf = (cp_message_filter){ .tenant = 1, .state = CP_RCPT_BOUNCED };
+	CP_CHECK_INT(cp_store_list_messages(st, &mf, env_cb, &m, &err), CP_OK);
+	CP_CHECK_INT(m.n, 1);
+	CP_CHECK_INT(m.ids[0], ids[0][0]);
+	m.n = 0;
+	mf = (cp_message_filter){ .state = -1, .q = "LISTED" };
+	CP_CHECK_INT(cp_store_list_messages(st, &mf, env_cb, &m, &err), CP_OK);
+	CP_CHECK_INT(m.n, 1);
+	CP_CHECK_INT(m.ids[0], ids[0][0]);
+	m.n = 0;
+	mf = (cp_message_filter){ .tenant = 2, .state = -1,
+		.q = "A@Gmail.Example" };
+	CP_CHECK_INT(cp_store_list_messages(st, &mf, env_cb, &m, &err), CP_OK);
+	CP_CHECK_INT(m.n, 3);
+	CP_CHECK_INT(m.ids[0], ids[1][2]);
+	m.n = 0;
+	snprintf(idtext, sizeof(idtext), "%lld", (long long)ids[1][1]);
+	mf = (cp_message_filter){ .state = -1, .q = idtext };
+	CP_CHECK_INT(cp_store_list_messages(st, &mf, env_cb, &m, &err), CP_OK);
+	CP_CHECK(m.n >= 1 && m.ids[0] == ids[1][1], "by id");
+	m.n = 0;
+	mf = (cp_message_filter){ .state = -1, .q = "%" };
+	CP_CHECK_INT(cp_store_list_messages(st, &mf, env_cb, &m, &err), CP_OK);
+	CP_CHECK_INT(m.n, 0);
+	mf = (cp_message_filter){ .state = 99 };
+	CP_CHECK_INT(cp_store_list_messages(st, &mf, env_cb, &m, &err),
+	    CP_EINVAL);
 
 	CP_CHECK_INT(cp_store_stat_attempts(st, 1, 0, 2000, stat_cb, &sum,
 	    &err), CP_OK);
