@@ -734,7 +734,7 @@ typedef struct cp_inbound {
 	int64_t size;          /* bytes of the message (set by the store) */
 	/* output only */
 	const char *kind;      /* "" pending, else "bounce", "complaint",
-	                          "unsubscribe", "none" */
+	                          "unsubscribe", "postmaster", "none" */
 	const char *result;    /* what was done, one line per recipient */
 	int64_t processed;     /* when, 0: pending */
 } cp_inbound;
@@ -746,7 +746,7 @@ typedef int (*cp_inbound_cb)(void *arg, const cp_inbound *in);
  * Durable on return (outside a batch). */
 int cp_store_insert_inbound(cp_store *st, cp_inbound *in, const void *data,
     size_t len, cp_err *err);
-/* Mark message id processed at now with kind (one of the four) and result
+/* Mark message id processed at now with kind (one of the five) and result
  * (at most CP_STORE_INBOUND_RCPTS_MAX bytes). CP_ENOTFOUND if unknown. */
 int cp_store_finish_inbound(cp_store *st, int64_t id, const char *kind,
     const char *result, int64_t now, cp_err *err);

@@ -7,7 +7,9 @@
  * answer here, on the loop thread: MAIL FROM is anyone's (DSNs come from
  * <>, RFC 3461 6.2 / RFC 5321 4.5.5), RCPT only for addresses this relay
  * made: a VERP return path whose tag checks (coldpost/verp.h), an
- * unsubscribe address (net_unsub.c). Anything else is refused, another
+ * unsubscribe address (net_unsub.c), and postmaster (bare or at the
+ * bounce domain, RFC 5321 4.5.1: kept for a person to read, logged).
+ * Anything else is refused, another
  * domain with 550 5.7.1 (no relaying), a made-up local part of the
  * bounce domain with 550 5.1.1. AUTH is refused (503 5.5.1).
  *
@@ -93,6 +95,7 @@ in_rcpt(net_session *ss, const cp_smtpd_event *ev)
 	    c->bounce.verp_prefix, ss->srv->secret, ss->srv->secret_len, &r)) {
 	case NET_IN_VERP:
 	case NET_IN_UNSUB:
+	case NET_IN_POSTMASTER:
 		break;
 	case NET_IN_OTHER_DOMAIN:
 		snprintf(text, sizeof(text), "<%.254s>: Relay access denied: "
@@ -204,7 +207,7 @@ typedef struct in_ctx {
 	const cp_bounce *b;  /* NULL: unreadable */
 	int64_t id, now;
 	cp_buf result;
-	int nbounce, ncomplaint, nunsub, nsuppressed;
+	int nbounce, ncomplaint, nunsub, nsuppressed, npostmaster;
 } in_ctx;
 
 static void
@@ -480,6 +483,8 @@ in_kind(const in_ctx *x)
 		return "complaint";
 	if (x->nbounce > 0)
 		return "bounce";
+	if (x->npostmaster > 0)
+		return "postmaster";
 	return "none";
 }
 
@@ -538,6 +543,16 @@ in_commit(in_ctx *x, cp_err *err)
 			break;
 		case NET_IN_UNSUB:
 			rc = in_unsub(x, &t, err);
+			break;
+		case NET_IN_POSTMASTER:
+			/* for a person: kept raw, logged, nothing acted on */
+			x->npostmaster++;
+			in_result(x, "<%s>: kept for the operator",
+			    x->j->rcpts[i]);
+			cp_log(CP_LOG_WARN, "inbound", "inbound=%" PRId64
+			    " mail to <%s> from <%s>: kept in the store for "
+			    "the operator", x->id, x->j->rcpts[i],
+			    x->j->mail_from);
 			break;
 		default: /* a reload changed the bounce domain meanwhile */
 			in_result(x, "<%s>: no longer ours", x->j->rcpts[i]);

@@ -111,6 +111,8 @@ uint64_t net_limits_count(const net_limits *l, const char *ip);
 enum {
 	NET_IN_VERP = 1,       /* a return path of ours: rcpt set */
 	NET_IN_UNSUB,          /* an unsubscribe address: tenant, tag set */
+	NET_IN_POSTMASTER,     /* "postmaster" bare or at the bounce domain:
+	                          accepted and kept (RFC 5321 4.5.1) */
 	NET_IN_OTHER_DOMAIN,   /* not the bounce domain: 550 5.7.1 relaying */
 	NET_IN_UNKNOWN         /* the bounce domain, but not ours: 550 5.1.1 */
 };

@@ -148,6 +148,13 @@ net_inbound_classify(const char *addr, const char *domain,
 	cp_err err = { 0 };
 
 	memset(out, 0, sizeof(*out));
+	/* RFC 5321 4.5.1: an SMTP server must take mail for "postmaster",
+	   bare or at any domain it serves, without regard to case */
+	if ((at == NULL && strcasecmp(addr, "postmaster") == 0) ||
+	    (at != NULL && at - addr == 10 &&
+	    strncasecmp(addr, "postmaster", 10) == 0 && dlen > 0 &&
+	    strcasecmp(at + 1, domain) == 0))
+		return out->kind = NET_IN_POSTMASTER;
 	if (dlen == 0 || at == NULL || strlen(at + 1) != dlen ||
 	    strncasecmp(at + 1, domain, dlen) != 0)
 		return out->kind = NET_IN_OTHER_DOMAIN;

@@ -15,7 +15,7 @@
 #include "store/store_int.h"
 
 static const char *const kinds[] = { "bounce", "complaint", "unsubscribe",
-	"none" };
+	"postmaster", "none" };
 
 /* Text of at most max bytes without NUL; control bytes other than TAB,
  * CR and LF refused (they come from the wire: a log must stay readable). */

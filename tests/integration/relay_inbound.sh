@@ -12,7 +12,9 @@
 #  - a mail from the third recipient to its List-Unsubscribe address:
 #    suppressed (unsubscribe); the same mail from someone else: nothing;
 #  - no relaying: another domain (550 5.7.1), a made-up VERP tag or local
-#    part of the bounce domain (550 5.1.1), AUTH (503) are refused.
+#    part of the bounce domain (550 5.1.1), AUTH (503) are refused;
+#    postmaster, bare or at the bounce domain, is taken (RFC 5321 4.5.1)
+#    and kept for the operator.
 #  - the tenant's webhook endpoint (a real HTTP receiver on loopback) gets
 #    a signed `bounced` event marked late for the DSN and a `complained`
 #    event with the feedback type for the ARF report.
@@ -173,6 +175,15 @@ except smtplib.SMTPException as e:
 s.quit()
 EOF
 }
+# RFC 5321 4.5.1: postmaster is taken, bare or at the bounce domain
+printf 'From: ops@gmail.test\r\nTo: postmaster@bounce.acme.test\r\nSubject: your relay\r\n\r\nHello postmaster\r\n' \
+  >"$RELAY_DIR/pm.eml"
+r=$(deliver_in ops@gmail.test PostMaster@bounce.acme.test "$RELAY_DIR/pm.eml")
+relay_check "postmaster@ the bounce domain (any case) is accepted ($r)" test "$r" = 250
+r=$(deliver_in ops@gmail.test postmaster "$RELAY_DIR/pm.eml")
+relay_check "bare <postmaster> is accepted ($r)" test "$r" = 250
+relay_check "... kept for the operator and logged" relay_wait \
+  "grep -q 'mail to <postmaster> from <ops@gmail.test>: kept in the store' '$RELAY_DIR/coldpost.log'" 10
 "$PY" - "${m1:-/dev/null}" "$v1" "$RELAY_DIR/dsn.eml" <<'EOF'
 import email, email.message, email.utils, sys
 from email.mime.multipart import MIMEMultipart
@@ -315,5 +326,5 @@ relay_check "the inbound rows are kept and processed" "$PY" -c '
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 kinds = [r[0] for r in db.execute("SELECT kind FROM inbound WHERE processed > 0 ORDER BY id")]
-sys.exit(0 if kinds == ["bounce", "complaint", "none", "unsubscribe"] else print(kinds) or 1)' "$RELAY_DIR/queue.db"
+sys.exit(0 if kinds == ["postmaster", "postmaster", "bounce", "complaint", "none", "unsubscribe"] else print(kinds) or 1)' "$RELAY_DIR/queue.db"
 relay_summary relay_inbound

@@ -54,8 +54,20 @@ CP_TEST(net_inbound_classify_verp)
 	}
 	CP_CHECK_INT(net_inbound_classify("b-+42@bounce.test", "bounce.test",
 	    "b-", key, sizeof(key), &r), NET_IN_UNKNOWN);
+	/* RFC 5321 4.5.1: postmaster, bare or at our domain, any case */
 	CP_CHECK_INT(net_inbound_classify("postmaster@bounce.test",
+	    "bounce.test", "b-", key, sizeof(key), &r), NET_IN_POSTMASTER);
+	CP_CHECK_INT(net_inbound_classify("PostMaster@BOUNCE.test",
+	    "bounce.test", "b-", key, sizeof(key), &r), NET_IN_POSTMASTER);
+	CP_CHECK_INT(net_inbound_classify("postmaster", "bounce.test", "b-",
+	    key, sizeof(key), &r), NET_IN_POSTMASTER);
+	/* ... but not another domain's, nor a longer local part */
+	CP_CHECK_INT(net_inbound_classify("postmaster@gmail.test",
+	    "bounce.test", "b-", key, sizeof(key), &r), NET_IN_OTHER_DOMAIN);
+	CP_CHECK_INT(net_inbound_classify("postmasters@bounce.test",
 	    "bounce.test", "b-", key, sizeof(key), &r), NET_IN_UNKNOWN);
+	CP_CHECK_INT(net_inbound_classify("postmaster@bounce.test", "", "b-",
+	    key, sizeof(key), &r), NET_IN_OTHER_DOMAIN);
 	/* no key: nothing is ours */
 	CP_CHECK_INT(net_inbound_classify(addr, "bounce.test", "b-", key, 0,
 	    &r), NET_IN_UNKNOWN);
