@@ -121,13 +121,6 @@ supp_cb(void *arg, const cp_suppression *s)
 	return list_add(arg, supp_json(s));
 }
 
-/* {"items": a} as the answer. */
-static int
-answer_list(http_req *r, json_t *a)
-{
-	r->out = json_pack("{s:o}", "items", a);
-	return 200;
-}
 
 /* Answer for a store error; a uniqueness clash is a 409. */
 static int
@@ -175,6 +168,36 @@ act_tenant(http_req *r, json_t *body, int need, int64_t *id)
 	*id = t->id;
 	cp_tenant_free(t);
 	return 0;
+}
+
+/* {"items": a} as the answer. */
+static int
+answer_list(http_req *r, json_t *a)
+{
+	r->out = json_pack("{s:o}", "items", a);
+	return 200;
+}
+
+/* GET of a collection a tenant owns: the caller's tenant's records (the
+ * admin key: every tenant's, or ?tenant=NAME's), listed by `list`. */
+static int
+list_scoped(http_req *r, int (*list)(cp_store *st, int64_t tenant,
+    struct list_ctx *c, cp_err *err))
+{
+	struct list_ctx c = { json_array(), 0, NULL };
+	cp_err err = { 0 };
+	int64_t t;
+	int rc;
+
+	if ((rc = act_tenant(r, NULL, 0, &t)) != 0) {
+		json_decref(c.a);
+		return rc;
+	}
+	if (list(r->h->store, t, &c, &err) != CP_OK) {
+		json_decref(c.a);
+		return http_fail_err(r, &err, NULL);
+	}
+	return answer_list(r, c.a);
 }
 
 /* ---- /v1/me -------------------------------------------------------------- */
@@ -277,23 +300,16 @@ http_h_tenant_del(http_req *r)
 
 /* ---- pools --------------------------------------------------------------- */
 
+static int
+list_pools(cp_store *st, int64_t t, struct list_ctx *c, cp_err *err)
+{
+	return cp_store_list_pools(st, t, pool_cb, c, err);
+}
+
 int
 http_h_pools_list(http_req *r)
 {
-	struct list_ctx c = { json_array(), 0, NULL };
-	cp_err err = { 0 };
-	int64_t t;
-	int rc;
-
-	if ((rc = act_tenant(r, NULL, 0, &t)) != 0) {
-		json_decref(c.a);
-		return rc;
-	}
-	if (cp_store_list_pools(r->h->store, t, pool_cb, &c, &err) != CP_OK) {
-		json_decref(c.a);
-		return http_fail_err(r, &err, NULL);
-	}
-	return answer_list(r, c.a);
+	return list_scoped(r, list_pools);
 }
 
 int
@@ -334,24 +350,16 @@ http_h_pool_del(http_req *r)
 
 /* ---- domains ------------------------------------------------------------- */
 
+static int
+list_domains(cp_store *st, int64_t t, struct list_ctx *c, cp_err *err)
+{
+	return cp_store_list_domains(st, t, domain_cb, c, err);
+}
+
 int
 http_h_domains_list(http_req *r)
 {
-	struct list_ctx c = { json_array(), 0, NULL };
-	cp_err err = { 0 };
-	int64_t t;
-	int rc;
-
-	if ((rc = act_tenant(r, NULL, 0, &t)) != 0) {
-		json_decref(c.a);
-		return rc;
-	}
-	if (cp_store_list_domains(r->h->store, t, domain_cb, &c, &err) !=
-	    CP_OK) {
-		json_decref(c.a);
-		return http_fail_err(r, &err, NULL);
-	}
-	return answer_list(r, c.a);
+	return list_scoped(r, list_domains);
 }
 
 /* The domain named by the path if the caller may see it; else the 404
@@ -456,24 +464,16 @@ http_h_domain_del(http_req *r)
 
 /* ---- mailboxes ----------------------------------------------------------- */
 
+static int
+list_mailboxes(cp_store *st, int64_t t, struct list_ctx *c, cp_err *err)
+{
+	return cp_store_list_mailboxes(st, t, mailbox_cb, c, err);
+}
+
 int
 http_h_mailboxes_list(http_req *r)
 {
-	struct list_ctx c = { json_array(), 0, NULL };
-	cp_err err = { 0 };
-	int64_t t;
-	int rc;
-
-	if ((rc = act_tenant(r, NULL, 0, &t)) != 0) {
-		json_decref(c.a);
-		return rc;
-	}
-	if (cp_store_list_mailboxes(r->h->store, t, mailbox_cb, &c, &err) !=
-	    CP_OK) {
-		json_decref(c.a);
-		return http_fail_err(r, &err, NULL);
-	}
-	return answer_list(r, c.a);
+	return list_scoped(r, list_mailboxes);
 }
 
 cp_mailbox *
@@ -593,24 +593,16 @@ http_h_mailbox_del(http_req *r)
 
 /* ---- suppressions -------------------------------------------------------- */
 
+static int
+list_supp(cp_store *st, int64_t t, struct list_ctx *c, cp_err *err)
+{
+	return cp_store_list_suppressions(st, t, supp_cb, c, err);
+}
+
 int
 http_h_supp_list(http_req *r)
 {
-	struct list_ctx c = { json_array(), 0, NULL };
-	cp_err err = { 0 };
-	int64_t t;
-	int rc;
-
-	if ((rc = act_tenant(r, NULL, 0, &t)) != 0) {
-		json_decref(c.a);
-		return rc;
-	}
-	if (cp_store_list_suppressions(r->h->store, t, supp_cb, &c, &err) !=
-	    CP_OK) {
-		json_decref(c.a);
-		return http_fail_err(r, &err, NULL);
-	}
-	return answer_list(r, c.a);
+	return list_scoped(r, list_supp);
 }
 
 int
@@ -855,24 +847,16 @@ webhook_cb(void *arg, const cp_webhook_endpoint *w)
 	    (json_int_t)w->created));
 }
 
+static int
+list_webhooks(cp_store *st, int64_t t, struct list_ctx *c, cp_err *err)
+{
+	return cp_store_list_webhooks(st, t, webhook_cb, c, err);
+}
+
 int
 http_h_webhooks_list(http_req *r)
 {
-	struct list_ctx c = { json_array(), 0, NULL };
-	cp_err err = { 0 };
-	int64_t t;
-	int rc;
-
-	if ((rc = act_tenant(r, NULL, 0, &t)) != 0) {
-		json_decref(c.a);
-		return rc;
-	}
-	if (cp_store_list_webhooks(r->h->store, t, webhook_cb, &c, &err) !=
-	    CP_OK) {
-		json_decref(c.a);
-		return http_fail_err(r, &err, NULL);
-	}
-	return answer_list(r, c.a);
+	return list_scoped(r, list_webhooks);
 }
 
 int

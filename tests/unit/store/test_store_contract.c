@@ -1,8 +1,9 @@
 /*
  * The store contract (include/coldpost/store.h): what every backend must
  * do, tested through the public interface only. Each CONTRACT test runs
- * once per backend in `backends` below, on a fresh, empty store; a
- * PostgreSQL backend adds a row there and passes the same suite.
+ * once per backend in `store_backends` (store_fixture.c), on a fresh,
+ * empty store; a PostgreSQL backend adds a row there and passes the same
+ * suite.
  *
  * Also here: crash safety (a child inserting in a loop is killed with
  * SIGKILL at a random point; every insert it reported as committed must
@@ -25,85 +26,15 @@
 
 #include "coldpost/store.h"
 #include "cptest.h"
+#include "store_fixture.h"
 
-/* ---- backends and fresh stores ---------------------------------------- */
-
-typedef struct backend {
-	const char *name;
-	/* a DSN for a new, empty store; dir (may be "") is removed after */
-	int (*fresh)(char *dsn, size_t n, char *dir, size_t dn);
-} backend;
-
-static int
-sqlite_fresh(char *dsn, size_t n, char *dir, size_t dn)
-{
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(dir, dn, "%s/cp-store-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	snprintf(dsn, n, "sqlite:%s/store.db", dir);
-	return 0;
-}
-
-static const backend backends[] = {
-	{ "sqlite", sqlite_fresh },
-};
-
-static void
-remove_dir(const char *dir)
-{
-	DIR *d;
-	struct dirent *e;
-	char path[1024];
-
-	if (dir[0] == '\0' || (d = opendir(dir)) == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
-typedef void (*contract_fn)(cp_store *st, const char *dsn);
-
-static void
-run_contract(const char *test, contract_fn fn)
-{
-	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
-		char dsn[1024], dir[512];
-		cp_err err = { 0 };
-		cp_store *st;
-		int before = cptest_failures;
-
-		if (backends[i].fresh(dsn, sizeof(dsn), dir, sizeof(dir)) != 0) {
-			CP_CHECK(0, "%s: no fresh store: %s", backends[i].name,
-			    strerror(errno));
-			continue;
-		}
-		st = cp_store_open(dsn, &err);
-		CP_CHECK(st != NULL, "%s: open %s: %s", backends[i].name, dsn,
-		    err.msg);
-		if (st != NULL) {
-			fn(st, dsn);
-			cp_store_close(st);
-		}
-		if (cptest_failures != before)
-			fprintf(stderr, "    (%s: backend %s)\n", test,
-			    backends[i].name);
-		remove_dir(dir);
-	}
-}
+/* ---- one test per contract, on every backend (store_fixture.c) -------- */
 
 #define CONTRACT(name)                                                       \
 	static void contract_##name(cp_store *st, const char *dsn);          \
 	CP_TEST(store_contract_##name)                                       \
 	{                                                                    \
-		run_contract(#name, contract_##name);                        \
+		store_each_backend(#name, contract_##name);                  \
 	}                                                                    \
 	static void contract_##name(cp_store *st, const char *dsn)
 
@@ -1650,13 +1581,13 @@ crash_verify(cp_store *st, const struct crash_rec *r)
 
 CP_TEST(store_crash_safety)
 {
-	for (size_t bi = 0; bi < sizeof(backends) / sizeof(backends[0]); bi++) {
+	for (size_t bi = 0; bi < store_nbackends; bi++) {
 		char dsn[1024], dir[512];
 		cp_err err = { 0 };
 		cp_store *st;
 		size_t total = 0, verified = 0;
 
-		if (backends[bi].fresh(dsn, sizeof(dsn), dir, sizeof(dir)) != 0)
+		if (store_backends[bi].fresh(dsn, sizeof(dsn), dir, sizeof(dir)) != 0)
 			continue;
 		st = cp_store_open(dsn, &err);
 		CP_CHECK(st != NULL, "open: %s", err.msg);
@@ -1716,7 +1647,7 @@ CP_TEST(store_crash_safety)
 		CP_CHECK(verified == total, "%zu of %zu inserts intact",
 		    verified, total);
 		fprintf(stderr, "    %s: %zu committed inserts over 5 kills, "
-		    "all intact\n", backends[bi].name, total);
-		remove_dir(dir);
+		    "all intact\n", store_backends[bi].name, total);
+		store_remove_dir(dir);
 	}
 }

@@ -17,71 +17,7 @@
 
 #include "coldpost/store.h"
 #include "cptest.h"
-
-typedef struct backend {
-	const char *name;
-	int (*fresh)(char *dsn, size_t n, char *dir, size_t dn);
-} backend;
-
-static int
-sqlite_fresh(char *dsn, size_t n, char *dir, size_t dn)
-{
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(dir, dn, "%s/cp-sin-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	snprintf(dsn, n, "sqlite:%s/store.db", dir);
-	return 0;
-}
-
-static const backend backends[] = {
-	{ "sqlite", sqlite_fresh },
-};
-
-static void
-remove_dir(const char *dir)
-{
-	DIR *d;
-	struct dirent *e;
-	char path[1024];
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
-typedef void (*contract_fn)(cp_store *st, const char *dsn);
-
-static void
-run_contract(contract_fn fn)
-{
-	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
-		char dsn[1024], dir[512];
-		cp_err err = { 0 };
-		cp_store *st;
-
-		if (backends[i].fresh(dsn, sizeof(dsn), dir, sizeof(dir)) != 0) {
-			CP_CHECK(0, "%s: no fresh store: %s", backends[i].name,
-			    strerror(errno));
-			continue;
-		}
-		st = cp_store_open(dsn, &err);
-		CP_CHECK(st != NULL, "%s: open: %s", backends[i].name, err.msg);
-		if (st != NULL) {
-			fn(st, dsn);
-			cp_store_close(st);
-		}
-		remove_dir(dir);
-	}
-}
+#include "store_fixture.h"
 
 /* A tenant "acme" and one message to n recipients; ids out. */
 static int64_t
@@ -249,7 +185,7 @@ c_inbound_keep(cp_store *st, const char *dsn)
 
 CP_TEST(store_inbound_keep)
 {
-	run_contract(c_inbound_keep);
+	store_each_backend("c_inbound_keep", c_inbound_keep);
 }
 
 static void
@@ -278,7 +214,7 @@ c_get_recipient(cp_store *st, const char *dsn)
 
 CP_TEST(store_inbound_recipient)
 {
-	run_contract(c_get_recipient);
+	store_each_backend("c_get_recipient", c_get_recipient);
 }
 
 typedef struct attempts_seen {
@@ -419,7 +355,7 @@ c_record_late(cp_store *st, const char *dsn)
 
 CP_TEST(store_inbound_record_late)
 {
-	run_contract(c_record_late);
+	store_each_backend("c_record_late", c_record_late);
 }
 
 static void
@@ -450,5 +386,5 @@ c_tenant_unsub(cp_store *st, const char *dsn)
 
 CP_TEST(store_inbound_tenant_unsubscribe)
 {
-	run_contract(c_tenant_unsub);
+	store_each_backend("c_tenant_unsub", c_tenant_unsub);
 }

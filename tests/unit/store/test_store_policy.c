@@ -2,7 +2,7 @@
  * The store contract for the sending policy's state (store.h, "sending
  * policy"): daily cap usage (atomic take, retries not counted twice, the
  * cap holds across threads and reopen), provider pacing state and events,
- * suppressions. Every test runs once per backend in `backends`, on a
+ * suppressions. Every test runs once per backend in `store_backends` (store_fixture.c), on a
  * fresh store, through the public interface only.
  */
 #include <dirent.h>
@@ -16,75 +16,14 @@
 
 #include "coldpost/store.h"
 #include "cptest.h"
-
-typedef struct backend {
-	const char *name;
-	int (*fresh)(char *dsn, size_t n, char *dir, size_t dn);
-} backend;
-
-static int
-sqlite_fresh(char *dsn, size_t n, char *dir, size_t dn)
-{
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(dir, dn, "%s/cp-spol-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	snprintf(dsn, n, "sqlite:%s/store.db", dir);
-	return 0;
-}
-
-static const backend backends[] = {
-	{ "sqlite", sqlite_fresh },
-};
-
-static void
-remove_dir(const char *dir)
-{
-	DIR *d;
-	struct dirent *e;
-	char path[1024];
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
-typedef void (*contract_fn)(cp_store *st, const char *dsn);
-
-static void
-run_contract(contract_fn fn)
-{
-	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
-		char dsn[1024], dir[512];
-		cp_err err = { 0 };
-		cp_store *st;
-
-		if (backends[i].fresh(dsn, sizeof(dsn), dir, sizeof(dir)) != 0) {
-			CP_CHECK(0, "%s: no fresh store: %s", backends[i].name,
-			    strerror(errno));
-			continue;
-		}
-		st = cp_store_open(dsn, &err);
-		CP_CHECK(st != NULL, "%s: open: %s", backends[i].name, err.msg);
-		if (st != NULL) {
-			fn(st, dsn);
-			cp_store_close(st);
-		}
-		remove_dir(dir);
-	}
-}
+#include "store_fixture.h"
 
 #define PCONTRACT(name)                                                      \
 	static void pcontract_##name(cp_store *st, const char *dsn);         \
-	CP_TEST(store_policy_##name) { run_contract(pcontract_##name); }     \
+	CP_TEST(store_policy_##name)                                         \
+	{                                                                    \
+		store_each_backend(#name, pcontract_##name);                 \
+	}                                                                    \
 	static void pcontract_##name(cp_store *st, const char *dsn)
 
 static int

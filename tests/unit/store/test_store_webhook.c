@@ -3,7 +3,7 @@
  * tenant with their checks, fan-out of an event to the endpoints whose
  * filter wants it, claims with leases that run out, retries, give-ups,
  * deletion only on finish, survival across a reopen, and a release after
- * a restart. Every test runs once per backend in `backends`, on a fresh
+ * a restart. Every test runs once per backend in `store_backends` (store_fixture.c), on a fresh
  * store, through the public interface only.
  */
 #include <dirent.h>
@@ -15,67 +15,7 @@
 
 #include "coldpost/store.h"
 #include "cptest.h"
-
-typedef struct backend {
-	const char *name;
-	int (*fresh)(char *dsn, size_t n, char *dir, size_t dn);
-} backend;
-
-static int
-sqlite_fresh(char *dsn, size_t n, char *dir, size_t dn)
-{
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(dir, dn, "%s/cp-swh-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	snprintf(dsn, n, "sqlite:%s/store.db", dir);
-	return 0;
-}
-
-static const backend backends[] = {
-	{ "sqlite", sqlite_fresh },
-};
-
-static void
-remove_dir(const char *dir)
-{
-	DIR *d;
-	struct dirent *e;
-	char path[1024];
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
-typedef void (*contract_fn)(cp_store *st, const char *dsn);
-
-static void
-each_backend(contract_fn fn)
-{
-	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
-		char dsn[512], dir[256];
-		cp_err err = { 0 };
-		cp_store *st;
-
-		CP_CHECK(backends[i].fresh(dsn, sizeof(dsn), dir,
-		    sizeof(dir)) == 0, "%s: fresh store", backends[i].name);
-		st = cp_store_open(dsn, &err);
-		CP_CHECK(st != NULL, "%s: open: %s", backends[i].name, err.msg);
-		if (st != NULL)
-			fn(st, dsn);
-		cp_store_close(st);
-		remove_dir(dir);
-	}
-}
+#include "store_fixture.h"
 
 static int64_t
 add_tenant(cp_store *st, const char *name)
@@ -169,7 +109,10 @@ c_endpoints(cp_store *st, const char *dsn)
 	CP_CHECK_INT(cp_store_get_webhook(st, h2, &got, &err), CP_ENOTFOUND);
 }
 
-CP_TEST(store_webhook_endpoints) { each_backend(c_endpoints); }
+CP_TEST(store_webhook_endpoints)
+{
+	store_each_backend("c_endpoints", c_endpoints);
+}
 
 static void
 c_fanout(cp_store *st, const char *dsn)
@@ -235,7 +178,10 @@ c_fanout(cp_store *st, const char *dsn)
 	CP_CHECK_INT(live, 5);
 }
 
-CP_TEST(store_webhook_fanout) { each_backend(c_fanout); }
+CP_TEST(store_webhook_fanout)
+{
+	store_each_backend("c_fanout", c_fanout);
+}
 
 static int
 keep_first(void *arg, const cp_webhook_delivery *d)
@@ -332,25 +278,9 @@ c_lifecycle(cp_store *st, const char *dsn)
 }
 
 /* c_lifecycle closes and reopens the store itself */
-static void
-c_lifecycle_own(const backend *be)
-{
-	char dsn[512], dir[256];
-	cp_err err = { 0 };
-	cp_store *st;
-
-	CP_CHECK(be->fresh(dsn, sizeof(dsn), dir, sizeof(dir)) == 0, "fresh");
-	st = cp_store_open(dsn, &err);
-	CP_CHECK(st != NULL, "open: %s", err.msg);
-	if (st != NULL)
-		c_lifecycle(st, dsn);
-	remove_dir(dir);
-}
-
 CP_TEST(store_webhook_lifecycle)
 {
-	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
-		c_lifecycle_own(&backends[i]);
+	store_each_backend_owned("lifecycle", c_lifecycle);
 }
 
 static void
@@ -382,7 +312,10 @@ c_batch(cp_store *st, const char *dsn)
 	CP_CHECK_INT(live, 10);
 }
 
-CP_TEST(store_webhook_batch) { each_backend(c_batch); }
+CP_TEST(store_webhook_batch)
+{
+	store_each_backend("c_batch", c_batch);
+}
 
 /* A removed tenant's endpoints go with it: a tenant added later (SQLite
  * may give it the same id) must not inherit them. */
@@ -415,4 +348,7 @@ c_tenant_removed(cp_store *st, const char *dsn)
 	CP_CHECK_INT(n, 0);
 }
 
-CP_TEST(store_webhook_tenant_removed) { each_backend(c_tenant_removed); }
+CP_TEST(store_webhook_tenant_removed)
+{
+	store_each_backend("c_tenant_removed", c_tenant_removed);
+}
