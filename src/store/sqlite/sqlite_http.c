@@ -139,27 +139,6 @@ sq_remove_apikey(cp_store *st, int64_t id, cp_err *err)
 	return rc;
 }
 
-static void
-row_env(sqlite3_stmt *q, void *rec)
-{
-	cp_envelope *e = rec;
-
-	memset(e, 0, sizeof(*e));
-	e->id = sqlite3_column_int64(q, 0);
-	e->tenant = sqlite3_column_int64(q, 1);
-	e->mailbox = sqlite3_column_int64(q, 2);
-	e->mail_from = sq_text(q, 3);
-	e->return_path = sq_text(q, 4);
-	e->message_id = sq_text(q, 5);
-	e->size = sqlite3_column_int64(q, 6);
-	e->received = sqlite3_column_int64(q, 7);
-	e->expires = sqlite3_column_int64(q, 8);
-	e->nrcpts = (size_t)sqlite3_column_int64(q, 9);
-	e->nopen = sqlite3_column_int64(q, 10);
-	e->finished = sqlite3_column_int64(q, 11);
-	e->body_purged = sqlite3_column_int(q, 12);
-}
-
 static int
 visit_env(void *ctx, const void *rec)
 {
@@ -182,9 +161,7 @@ sq_list_messages(cp_store *st, const cp_message_filter *f,
 	char *needle = NULL;
 	int rc;
 
-	if ((rc = prep(s, "SELECT id, tenant, mailbox, mail_from, "
-	    "return_path, message_id, size, received, expires, nrcpts, nopen, "
-	    "finished, body_purged FROM messages m WHERE (?1 = 0 OR tenant = "
+	if ((rc = prep(s, "SELECT " SQ_MSG_COLS " FROM messages m WHERE (?1 = 0 OR tenant = "
 	    "?1) AND (?2 = 0 OR id < ?2) AND (?4 IS NULL OR "
 	    "CAST(id AS TEXT) = ?4 OR instr(lower(mail_from), ?4) > 0 OR "
 	    "instr(lower(message_id), ?4) > 0 OR EXISTS (SELECT 1 FROM "
@@ -207,7 +184,7 @@ sq_list_messages(cp_store *st, const cp_message_filter *f,
 		sqlite3_bind_text(q, 4, needle, -1, SQLITE_STATIC);
 	}
 	sqlite3_bind_int(q, 5, f->state);
-	rc = sq_list(s, q, row_env, &tmp, visit_env, &v, err);
+	rc = sq_list(s, q, sq_row_message, &tmp, visit_env, &v, err);
 	sqlite3_finalize(q);
 	cp_free(needle);
 	return rc;

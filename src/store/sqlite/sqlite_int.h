@@ -78,6 +78,14 @@ int sq_tx_end(sq_store *s, int rc, cp_err *err);
 
 /* A text column, or NULL for SQL NULL. */
 const char *sq_text(sqlite3_stmt *st, int col);
+
+/* The columns of a message row, in the order sq_row_message reads them. */
+#define SQ_MSG_COLS                                                          \
+	"id, tenant, mailbox, mail_from, return_path, message_id, size, "    \
+	"received, expires, nrcpts, nopen, finished, body_purged"
+/* A row of SQ_MSG_COLS into the cp_envelope rec (strings borrowed from
+ * the statement). */
+void sq_row_message(sqlite3_stmt *q, void *rec);
 /* Bind text (NULL binds SQL NULL); the string must outlive the step. */
 void sq_bind_text(sqlite3_stmt *st, int col, const char *s);
 

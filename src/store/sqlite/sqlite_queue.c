@@ -379,8 +379,8 @@ sq_change(cp_store *st, int what, const cp_target *t, int64_t now,
 	return rc;
 }
 
-static void
-row_message(sqlite3_stmt *q, void *rec)
+void
+sq_row_message(sqlite3_stmt *q, void *rec)
 {
 	cp_envelope *e = rec;
 
@@ -416,7 +416,7 @@ sq_get_message(cp_store *st, int64_t id, cp_envelope **out, cp_err *err)
 		return rc;
 	sqlite3_bind_int64(q, 1, id);
 	snprintf(what, sizeof(what), "message %lld", (long long)id);
-	return sq_get_one(s, q, row_message, &tmp, sizeof(tmp), strs,
+	return sq_get_one(s, q, sq_row_message, &tmp, sizeof(tmp), strs,
 	    CP_NELEM(strs), (void **)out, what, err);
 }
 

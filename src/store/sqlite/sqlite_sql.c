@@ -160,9 +160,7 @@ const char *const sq_sql[SQ_NSTMTS] = {
 	[SQ_RETRY_MSG] = RETRY_SET "message = ?1" RETRY_COND,
 	[SQ_RETRY_RCPT] = RETRY_SET "id = ?1" RETRY_COND,
 
-	[SQ_MSG_GET] = "SELECT id, tenant, mailbox, mail_from, return_path, "
-	    "message_id, size, received, expires, nrcpts, nopen, finished, "
-	    "body_purged FROM messages WHERE id = ?1",
+	[SQ_MSG_GET] = "SELECT " SQ_MSG_COLS " FROM messages WHERE id = ?1",
 	[SQ_QUEUE_BY_MSG] = "SELECT " RCPT_COLS " FROM recipients r "
 	    "WHERE r.message = ?1 AND r.id > ?2 AND (?3 < 0 OR r.state = ?3) "
 	    "AND (?5 = 0 OR EXISTS (SELECT 1 FROM messages m "
