@@ -161,8 +161,8 @@ sq_list_messages(cp_store *st, const cp_message_filter *f,
 	char *needle = NULL;
 	int rc;
 
-	if ((rc = prep(s, "SELECT " SQ_MSG_COLS " FROM messages m WHERE (?1 = 0 OR tenant = "
-	    "?1) AND (?2 = 0 OR id < ?2) AND (?4 IS NULL OR "
+	if ((rc = prep(s, "SELECT " SQ_MSG_COLS " FROM messages m WHERE "
+	    "(?1 = 0 OR tenant = ?1) AND (?2 = 0 OR id < ?2) AND (?4 IS NULL OR "
 	    "CAST(id AS TEXT) = ?4 OR instr(lower(mail_from), ?4) > 0 OR "
 	    "instr(lower(message_id), ?4) > 0 OR EXISTS (SELECT 1 FROM "
 	    "recipients r WHERE r.message = m.id AND (instr(lower(r.address), "
