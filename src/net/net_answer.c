@@ -42,8 +42,8 @@ net_txn_reset(net_session *ss)
 	ss->fallback[0] = '\0';
 }
 
-static int
-txn_add_rcpt(net_session *ss, const char *addr)
+int
+net_session_add_rcpt(net_session *ss, const char *addr)
 {
 	char *dup;
 
@@ -282,7 +282,7 @@ domain_done(net_session *ss, net_job *j)
 static void
 rcpt_accept(net_session *ss, const char *addr)
 {
-	if (txn_add_rcpt(ss, addr) != CP_OK) {
+	if (net_session_add_rcpt(ss, addr) != CP_OK) {
 		net_answer(ss, CP_SMTPD_TEMPFAIL, 452, "4.3.1",
 		    "Insufficient system resources");
 		return;

@@ -42,26 +42,6 @@
 
 /* ---- the loop thread (answers: net_answer, net_refuse) ------------------ */
 
-static int
-in_add_rcpt(net_session *ss, const char *addr)
-{
-	char *dup;
-
-	if (ss->nrcpts == ss->caprcpts) {
-		size_t cap = ss->caprcpts ? ss->caprcpts * 2 : 4;
-		char **v = cp_realloc(ss->rcpts, cap * sizeof(*v));
-
-		if (v == NULL)
-			return CP_ENOMEM;
-		ss->rcpts = v;
-		ss->caprcpts = cap;
-	}
-	if ((dup = cp_strdup(addr)) == NULL)
-		return CP_ENOMEM;
-	ss->rcpts[ss->nrcpts++] = dup;
-	return CP_OK;
-}
-
 static void
 in_mail(net_session *ss, const cp_smtpd_event *ev)
 {
@@ -113,7 +93,7 @@ in_rcpt(net_session *ss, const cp_smtpd_event *ev)
 		    CP_SMTPD_REJECT, 550, "5.1.1", text);
 		return;
 	}
-	if (in_add_rcpt(ss, ev->addr) != CP_OK) {
+	if (net_session_add_rcpt(ss, ev->addr) != CP_OK) {
 		net_answer(ss, CP_SMTPD_TEMPFAIL, 452, "4.3.1",
 		    "Insufficient system resources");
 		return;
