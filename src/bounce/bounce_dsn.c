@@ -252,6 +252,39 @@ bnc_dsn_read(cp_bounce_parser *p, const bnc_part *ds)
  * message/delivery-status" line and end at the next boundary line
  * ("--..."). 0 when the text has none.
  */
+/*
+ * The same fields pasted without their Content-Type line ("Technical
+ * report:" then "Reporting-MTA: dsn; ..." and the recipient's fields):
+ * read from the Reporting-MTA line at the start of a line, when a
+ * Final-Recipient field follows it, to the next boundary line.
+ */
+static size_t
+bare_fields(cp_bounce_parser *p, cp_slice text)
+{
+	const char *q = bnc_isearch(text, "\nreporting-mta:"), *end;
+	cp_slice rest, line;
+	cp_cursor c;
+	bnc_part pt;
+
+	if (q == NULL)
+		return 0;
+	q++;
+	rest = bnc_slice(q, text.len - (size_t)(q - text.p));
+	if (bnc_isearch(rest, "\nfinal-recipient:") == NULL)
+		return 0;
+	end = text.p + text.len;
+	cp_cursor_init(&c, rest.p, rest.len);
+	while (bnc_next_line(&c, &line))
+		if (line.len > 2 && line.p[0] == '-' && line.p[1] == '-') {
+			end = line.p;
+			break;
+		}
+	memset(&pt, 0, sizeof(pt));
+	pt.ctype = bnc_slice("message/delivery-status", 23);
+	pt.body = bnc_slice(q, (size_t)(end - q));
+	return bnc_dsn_read(p, &pt);
+}
+
 size_t
 bnc_dsn_read_embedded(cp_bounce_parser *p, cp_slice text)
 {
@@ -265,7 +298,7 @@ bnc_dsn_read_embedded(cp_bounce_parser *p, cp_slice text)
 	q = bnc_isearch(text, mark + 7);
 	if (q == NULL || q - text.p < 7 ||
 	    strncasecmp(q - 7, mark, 7) != 0)
-		return 0;
+		return bare_fields(p, text);
 	q -= 7;
 	/* the mark is the value of a Content-Type line */
 	start = q;

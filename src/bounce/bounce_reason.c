@@ -11,7 +11,10 @@
  * exceeded" or "Host or domain name not found"), then the classifier's
  * signature rules (classify.h) over the diagnostic, then the RFC 3463
  * status (RFC 3463 section 3 subjects and details), then the classifier's
- * verdict from the basic code. Hard means the address is dead: an
+ * verdict from the basic code. Where the words are about the address
+ * ("no such user"), when it was said matters as Sisimai reads it: to
+ * RCPT TO it is the address, after DATA or without a status or command
+ * it is the receiver's filter. Hard means the address is dead: an
  * unknown user or host, a moved address, a domain that accepts no mail
  * (RFC 7505 null MX), on a permanent failure.
  */
@@ -74,7 +77,8 @@ static const bnc_phrase_set phrase_rules[] = {
 	    "user is over", "account is full", "quota full",
 	    "would exceed mailbox quota", "not enough storage",
 	    "exceeded its quota", "out of storage", "storage space",
-	    "mailbox has exceeded", "is over its storage limit") },
+	    "mailbox has exceeded", "is over its storage limit",
+	    "not enough disk space") },
 	{ "suspend", L("temporary locked", "temporarily locked",
 	    "mailbox disabled", "account is blocked", "account disabled",
 	    "account has been disabled", "is disabled",
@@ -90,7 +94,8 @@ static const bnc_phrase_set phrase_rules[] = {
 	    "hostname does not resolve", "reverse hostname",
 	    "ip name lookup failed", "reverse-dns",
 	    "no reverse dns", "client host name", "unresolvable",
-	    "mismatches client ip") },
+	    "mismatches client ip", "unverifyable sending ip",
+	    "unverifiable sending ip") },
 	{ "authfailure", L("per it's spf record", "per its spf record",
 	    "spf check", "spf fail", "spf:", "dmarc",
 	    "dkim", "authentication checks failed",
@@ -159,7 +164,12 @@ static const bnc_phrase_set phrase_rules[] = {
 	    "address not present", "doesn't have a",
 	    "was not found in the directory", "account has been removed",
 	    "cannot be delivered to this user", "email account that you tried "
-	    "to reach does not exist") },
+	    "to reach does not exist",
+	    /* Lotus Notes, Japanese: "not in the directory's list" */
+	    "\xe3\x83\x87\xe3\x82\xa3\xe3\x83\xac\xe3\x82\xaf"
+	    "\xe3\x83\x88\xe3\x83\xaa\xe3\x81\xae\xe3\x83\xaa"
+	    "\xe3\x82\xb9\xe3\x83\x88\xe3\x81\xab\xe3\x81\x82"
+	    "\xe3\x82\x8a\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93") },
 	{ "blocked", L("my name was rejected", "smtp server of your isp", "dynamic ip", "dial-up", "residential",
 	    "ip blocked", "blocked ip", "host blocked",
 	    "blocked by", "blocked using", "blocked for", "been blocked",
@@ -168,13 +178,28 @@ static const bnc_phrase_set phrase_rules[] = {
 	    "spamcop", "barracuda", "client host rejected",
 	    "banned", "not allowed from your ip",
 	    "your ip", "connection refused by", "refused to talk to me",
-	    "dnsbl") },
+	    "dnsbl", "no access from mail server") },
 	{ "rejected", L("purported responsible address", "permission to post", "send mail as",
 	    "sender rejected", "sender address rejected",
 	    "domain of sender", "sender domain", "sender verify failed",
 	    "sender verification", "invalid sender", "sender unknown",
 	    "sender denied", "from address",
-	    "unverified address", "not permitted to send") },
+	    "unverified address", "not permitted to send",
+	    "not a registered gateway user",
+	    "address that has been blacklisted",
+	    "address has been blacklisted", "sender is in my black list",
+	    "recipient addresses rejected : access denied",
+	    "delivery not authorized, message refused",
+	    "sender was rejected", "bogus mail from",
+	    "null sender is not allowed", "empty envelope senders",
+	    "this server does not accept mail from",
+	    "returned mail not accepted here", "sender not pre-approved",
+	    "mail from not owned by user", "unroutable sender address",
+	    "not allowed to post to this mailing list",
+	    "sender email address rejected",
+	    /* mailing list managers refusing a post */
+	    "not a member of this mailing list",
+	    "not a member of this list") },
 	{ "securityerror", L("smtp authentication",
 	    "authentication required",
 	    "authentication failed", "must authenticate",
@@ -182,12 +207,13 @@ static const bnc_phrase_set phrase_rules[] = {
 	    "unauthenticated", "certificate", "security policy",
 	    "insecure") },
 	{ "policyviolation", L("policy", "content presents a potential", "prohibited",
-	    "violat") },
+	    "violat", "header error") },
 	{ "filtered", L("550 : user unknown", ": : user unknown",
 	    "message filtered", "was filtered", "filtered by",
-	    "content filter", "not authorized", "recipient rejected",
+	    "content filter", "recipient rejected",
 	    "does not accept messages from", "rejected for policy") },
 	{ "systemerror", L("system error", "internal error", "server error",
+	    "duplicated message-id", "remote protocol error",
 	    "temporarily unavailable",
 	    "service unavailable", "local error", "too many errors",
 	    "i/o error", "resources temporarily", "system problem",
@@ -285,7 +311,7 @@ status_reason(const char *st)
 		{ "X.1.3", "userunknown" }, { "X.1.4", "userunknown" },
 		{ "X.1.5", "userunknown" }, { "X.1.6", "hasmoved" },
 		{ "X.1.7", "rejected" }, { "X.1.8", "rejected" },
-		{ "X.1.9", "rejected" }, { "X.1.10", "notaccept" },
+		{ "X.1.9", "systemerror" }, { "X.1.10", "notaccept" },
 		{ "X.2.2", "mailboxfull" },
 		{ "X.2.3", "emailtoolarge" }, { "X.2.4", "systemerror" },
 		{ "X.3.1", "systemfull" }, { "X.3.2", "notaccept" },
@@ -438,13 +464,28 @@ make_reply(cp_reply *rp, const bnc_rcpt *r, const char *text)
 }
 
 /*
+ * MTAs whose own notices name the failure in a fixed vocabulary of
+ * their own (Lotus Domino/Notes "User not listed in public Name &
+ * Address Book", IMail's "Unknown user"), without a status or the
+ * command: their words about the user are the verdict itself.
+ */
+static int
+states_reasons(const char *family)
+{
+	static const char *const l[] = { "domino", "notes", "imailserver",
+	    NULL };
+
+	return family != NULL && in_list(l, family);
+}
+
+/*
  * "No such user" said to RCPT TO is about the address. Said after DATA,
  * or without saying when, it is the receiver's filter refusing the
  * message for that user (a per-user rule, a disabled forward): unless the
  * status is X.1.1 itself, Sisimai calls that "filtered".
  */
 static const char *
-after_data(const bnc_rcpt *r)
+after_data(const bnc_rcpt *r, const char *family)
 {
 	const char *c = r->command;
 
@@ -453,22 +494,23 @@ after_data(const bnc_rcpt *r)
 	if (r->status[0] != '\0' && strcmp(r->status + 1, ".1.1") == 0)
 		return r->reason;
 	/* X.2.1 "mailbox disabled, not accepting messages": the words
-	 * say unknown, but only a refused RCPT TO proves it; otherwise
-	 * the mailbox exists and refused this message */
+	 * say unknown, but only a refused RCPT TO proves it. Otherwise
+	 * the mailbox exists: disabled when the reporting MTA's own
+	 * comment on the status says so, else refusing this message */
 	if (r->status[0] == '5' && strcmp(r->status + 1, ".2.1") == 0 &&
 	    strcmp(c, "RCPT") != 0)
-		return "filtered";
+		return strstr(r->status_text, "disabled") != NULL ?
+		    "suspend" : "filtered";
 	if (strcmp(c, "DATA") == 0)
 		return "filtered";
-	/* a bounce quoting a bare "550 no such user" without a status
-	 * or saying it answered RCPT TO: the same reading */
-	if (strcmp(r->action, "delayed") != 0 && r->status[0] == '\0' &&
-	    r->replycode >= 500 && c[0] == '\0')
-		return "filtered";
-	/* the same without a command under a status that blames the
-	 * receiving system ("5.3.0 other mail system problem") */
-	if (c[0] == '\0' && r->status[0] == '5' &&
-	    strncmp(r->status + 1, ".3.", 3) == 0)
+	/* a bounce quoting a bare "550 no such user" without saying it
+	 * answered RCPT TO, under no status or one that does not name
+	 * the address (X.0.0, "5.3.0 other mail system problem"): the
+	 * same reading */
+	if (strcmp(r->action, "delayed") != 0 && c[0] == '\0' &&
+	    ((r->status[0] == '\0' && !states_reasons(family) &&
+	    (r->replycode >= 500 || r->replycode == 0)) ||
+	    strncmp(r->status, "5.3.", 4) == 0))
 		return "filtered";
 	return r->reason;
 }
@@ -476,6 +518,8 @@ after_data(const bnc_rcpt *r)
 /*
  * A vague refusal of the connection, the greeting or EHLO/HELO is about
  * the sending host, before any sender or recipient was named: blocked.
+ * The same refusal of MAIL FROM is about the sender: rejected (unless
+ * the words named another reason).
  */
 static const char *
 at_greeting(const bnc_rcpt *r)
@@ -483,6 +527,14 @@ at_greeting(const bnc_rcpt *r)
 	static const char *const vague[] = { "rejected", "onhold",
 	    "undefined", "securityerror", NULL };
 	const char *c = r->command;
+
+	if (strcmp(c, "MAIL") == 0 &&
+	    strncmp(r->rule, "bounce:phrase:", 14) != 0 &&
+	    (strcmp(r->reason, "onhold") == 0 ||
+	    strcmp(r->reason, "undefined") == 0 ||
+	    strcmp(r->reason, "securityerror") == 0 ||
+	    strcmp(r->reason, "systemerror") == 0))
+		return "rejected";
 
 	if ((strcmp(c, "CONN") == 0 || strcmp(c, "EHLO") == 0 ||
 	    strcmp(c, "HELO") == 0) && r->status[0] != '4' &&
@@ -530,13 +582,11 @@ is_hard(const char *reason, int permanent)
  * address is there. Empty when the text does not name it.
  */
 static cp_slice
-about(const char *addr, cp_slice text)
+about_at(const char *addr, cp_slice text, const char *q)
 {
 	size_t n = strlen(addr);
-	const char *q, *end;
+	const char *end;
 
-	if (n == 0 || (q = memmem(text.p, text.len, addr, n)) == NULL)
-		return bnc_slice("", 0);
 	/* its line and the indented lines under it */
 	end = q;
 	while ((end = memchr(end, '\n', text.len - (size_t)(end - text.p)))
@@ -555,16 +605,33 @@ about(const char *addr, cp_slice text)
 }
 
 /*
- * Did the classifier decide by a rule of a mail provider (kb/receivers:
- * Cox's AUP# codes, Orange's OFR codes...) rather than by the stock
- * wording of MTA software or a generic rule, and is that provider the
- * receiver here?
+ * The same at its first mention that says anything: a list of the
+ * failed addresses often comes first, the transcript line about the
+ * address ("<a@b>... Deferred: Connection refused by mx") later.
+ */
+static cp_slice
+about(const char *addr, cp_slice text)
+{
+	size_t n = strlen(addr);
+	const char *q = text.p, *end = text.p + text.len;
+	cp_slice s;
+
+	while (n > 0 && (q = memmem(q, (size_t)(end - q), addr, n)) != NULL) {
+		s = about_at(addr, text, q);
+		if (s.len >= MIN_WORDS)
+			return s;
+		q += n;
+	}
+	return bnc_slice("", 0);
+}
+
+/*
+ * Is the classifier's rule one of a mail provider's own (kb/receivers),
+ * rather than the stock wording of MTA software or a generic rule?
  */
 static int
-provider_rule(const bnc_rcpt *r, const cp_verdict *v)
+provider_words(const cp_verdict *v)
 {
-	const cp_kb_page *pg;
-	const char *at = strrchr(r->recipient, '@');
 	static const char *const software[] = { "generic", "postfix",
 	    "exim", "sendmail", "qmail", "exchange", NULL };
 	const char *dot;
@@ -576,6 +643,25 @@ provider_rule(const bnc_rcpt *r, const cp_verdict *v)
 		if (strlen(software[i]) == (size_t)(dot - v->rule) &&
 		    strncmp(software[i], v->rule, (size_t)(dot - v->rule)) == 0)
 			return 0;
+	return 1;
+}
+
+/*
+ * Did the classifier decide by a rule of a mail provider (kb/receivers:
+ * Cox's AUP# codes, Orange's OFR codes...) rather than by the stock
+ * wording of MTA software or a generic rule, and is that provider the
+ * receiver here?
+ */
+static int
+provider_rule(const bnc_rcpt *r, const cp_verdict *v)
+{
+	const cp_kb_page *pg;
+	const char *at = strrchr(r->recipient, '@');
+	const char *dot;
+
+	if (!provider_words(v))
+		return 0;
+	dot = strchr(v->rule, '.');
 	/* only where that provider is the receiver (Sisimai's "rhost"):
 	 * the recipient's domain or the remote MTA is one of its hosts */
 	pg = cp_kb_receiver_by_host(r->remote_mta);
@@ -649,14 +735,15 @@ ses_inner(cp_bounce_parser *p, bnc_rcpt *r, const char *text)
 /* The staged decision; sets r->rule. */
 static const char *
 choose(cp_bounce_parser *p, bnc_rcpt *r, const cp_verdict *v,
-    const cp_reply *rp, const bnc_hits *h)
+    const cp_reply *rp, const bnc_hits *h, int top)
 {
 	const char *st = status_reason(r->status), *hit;
 
-	if (st != NULL && (strcmp(st, "expired") == 0 ||
-	    strcmp(st, "hasmoved") == 0)) {
-		/* X.4.7: the MTA gave up, whatever the last try said;
-		 * X.1.6: the address moved, whatever the words */
+	if (st != NULL && (strcmp(st, "hasmoved") == 0 ||
+	    (strcmp(st, "expired") == 0 && top))) {
+		/* X.1.6: the address moved, whatever the words; X.4.7:
+		 * the MTA gave up, whatever the notice says in general
+		 * (the last try's words about this recipient come first) */
 		r->rule = "bounce:status";
 		return st;
 	}
@@ -680,7 +767,10 @@ choose(cp_bounce_parser *p, bnc_rcpt *r, const cp_verdict *v,
 			r->rule = phrase_rule_id(p, first_reasons[i], hit);
 			return first_reasons[i];
 		}
-	if (st != NULL && in_list(first_reasons, st)) {
+	if (st != NULL && (in_list(first_reasons, st) ||
+	    strcmp(st, "expired") == 0)) {
+		/* X.4.7: the MTA gave up, unless the last try's words
+		 * said why above */
 		r->rule = "bounce:status";
 		return st;
 	}
@@ -702,7 +792,10 @@ choose(cp_bounce_parser *p, bnc_rcpt *r, const cp_verdict *v,
 		return st;
 	}
 	if (!v->code_only && v->reason != NULL &&
-	    strcmp(v->reason, "syntaxerror") != 0) {
+	    strcmp(v->reason, "syntaxerror") != 0 &&
+	    !(st != NULL && provider_words(v) && !provider_rule(r, v))) {
+		/* (another provider's wording, where that provider is not
+		 * the receiver, says less than the status) */
 		/* (syntax rules fire on any "syntax" or "invalid" word) */
 		r->rule = v->rule;
 		return v->reason;
@@ -750,7 +843,7 @@ bnc_reason_decide(cp_bounce_parser *p, bnc_rcpt *r, cp_slice context)
 	const char *text = r->diagnostic, *reason;
 	const bnc_hits *h;
 	const char *canon;
-	int permanent, cut;
+	int permanent, cut, top = 0;
 	cp_slice whole;
 
 	if (r->reason[0] != '\0') {
@@ -782,10 +875,18 @@ bnc_reason_decide(cp_bounce_parser *p, bnc_rcpt *r, cp_slice context)
 		 * that names the recipient after the error */
 		cp_slice near = about(r->recipient, context);
 
+		top = 1;
+
 		if (near.len >= MIN_WORDS && says_something(p, near)) {
 			/* the human-readable part speaks of this recipient */
 			r->diagnostic = bnc_clean(p, near);
 			text = r->diagnostic;
+			top = 0;
+			if (p->n == 1 && near.p - context.p < 4096)
+				/* the notice's own sentence above it, too
+				 * ("The user(s) account is disabled.") */
+				text = bnc_clean(p, bnc_slice(context.p,
+				    (size_t)(near.p - context.p) + near.len));
 		} else
 			text = bnc_clean(p, bnc_slice(context.p, context.len >
 			    4096 ? 4096 : context.len)); /* words at the top */
@@ -806,11 +907,12 @@ bnc_reason_decide(cp_bounce_parser *p, bnc_rcpt *r, cp_slice context)
 		cp_classify_parsed(p->cs, &rp, r->remote_mta[0] ?
 		    r->remote_mta : NULL, &v);
 	}
-	reason = choose(p, r, &v, &rp, h);
+	reason = choose(p, r, &v, &rp, h, top);
 	canon = cp_reason_canonical(reason);
 	r->reason = canon != NULL ? canon : reason;
 	if ((strcmp(r->reason, "userunknown") == 0 ||
 	    strcmp(r->reason, "rejected") == 0 ||
+	    strcmp(r->reason, "securityerror") == 0 ||
 	    strcmp(r->reason, "onhold") == 0) && r->command[0] == '\0' &&
 	    context.len > 0) {
 		/* which command was refused matters only here: look in the
@@ -820,8 +922,19 @@ bnc_reason_decide(cp_bounce_parser *p, bnc_rcpt *r, cp_slice context)
 		/* the hits of the whole text part, limited to context */
 		r->command = bnc_command_of(bnc_text_hits(p, whole), context);
 	}
+	(void)pthread_once(&sets_once, sets_index);
+	if (strcmp(r->reason, "mailboxfull") != 0 && p->n == 1 &&
+	    strcmp(p->family, "rfc3464") == 0 && context.len > 0 &&
+	    phrase_at(first_set[0], bnc_text_hits(p, whole)) != NULL) {
+		/* a one-recipient DSN whose human-readable part says the
+		 * mailbox is full ("was automatically rejected: not enough
+		 * disk space"): the MTA that wrote it knew more than the
+		 * reply it quotes */
+		r->reason = "mailboxfull";
+		r->rule = "bounce:text-mailboxfull";
+	}
 	if (!(r->rule == v.rule && provider_rule(r, &v))) {
-		r->reason = after_data(r); /* a provider's word is final */
+		r->reason = after_data(r, p->family); /* a provider's word is final */
 		r->reason = at_greeting(r);
 	}
 	if (strcmp(r->reason, "hostunknown") == 0 && (r->status[0] == '4' ||

@@ -19,7 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gmime/gmime.h>
+
 #include "bounce/bounce_int.h"
+#include "coldpost/mime.h"
 
 #define L(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
@@ -41,6 +44,86 @@ any(cp_slice s, const char *const *lits)
 		if (bnc_isearch(s, lits[i]) != NULL)
 			return 1;
 	return 0;
+}
+
+/*
+ * Typographic single quotes (U+2018, U+2019) to ASCII "'" in place, so
+ * "doesn\u2019t exist" reads as "doesn't exist"; the new length.
+ */
+static size_t
+plain_quotes(char *s)
+{
+	size_t i = 0, o = 0;
+
+	while (s[i] != '\0') {
+		if ((unsigned char)s[i] == 0xe2 && (unsigned char)s[i + 1] ==
+		    0x80 && ((unsigned char)s[i + 2] == 0x98 ||
+		    (unsigned char)s[i + 2] == 0x99)) {
+			s[o++] = '\'';
+			i += 3;
+		} else
+			s[o++] = s[i++];
+	}
+	s[o] = '\0';
+	return o;
+}
+
+/*
+ * A text part in another charset than ASCII or UTF-8 (ISO-2022-JP from
+ * Japanese MTAs, ISO-8859-x, Windows-125x): converted to UTF-8 with
+ * GMime's iconv (RFC 2045 section 5.1 charset parameter; the part's own
+ * Content-Type, else the email's), so the receivers' words match the
+ * phrases. Left as it is when the charset is unknown or the bytes do
+ * not convert.
+ */
+static void
+to_utf8(cp_bounce_parser *p, bnc_part *pt)
+{
+	cp_slice ct, cs;
+	char name[64];
+	iconv_t cd;
+	char *u, *in;
+	int plain = 1;
+
+	if (!(bnc_head_get(pt->head, "Content-Type", &ct) &&
+	    bnc_param(ct, "charset", &cs)) &&
+	    !(bnc_fields_get(&p->top, "Content-Type", &ct) &&
+	    bnc_param(ct, "charset", &cs)))
+		return;
+	if (cs.len == 0 || cs.len >= sizeof(name) ||
+	    bnc_ieq(cs, "us-ascii") || bnc_ieq(cs, "utf-8") ||
+	    bnc_ieq(cs, "utf8"))
+		return;
+	for (size_t i = 0; i < pt->body.len && plain; i++)
+		if ((unsigned char)pt->body.p[i] >= 0x80 ||
+		    pt->body.p[i] == 0x1b) /* ISO-2022 escape */
+			plain = 0;
+	if (plain)
+		return;
+	memcpy(name, cs.p, cs.len);
+	name[cs.len] = '\0';
+	/* a decoded quoted-printable "=00" is a NUL, which would end the
+	 * converted string early */
+	if ((in = bnc_strdup(p, pt->body.p, pt->body.len)) == NULL)
+		return;
+	for (size_t i = 0; i < pt->body.len; i++)
+		if (in[i] == '\0')
+			in[i] = ' ';
+	cp_mime_init();
+	cd = g_mime_iconv_open("UTF-8", name);
+	if (cd == (iconv_t)-1)
+		return;
+	u = g_mime_iconv_strndup(cd, in, pt->body.len);
+	g_mime_iconv_close(cd);
+	if (u == NULL)
+		return;
+	{
+		char *copy = bnc_strdup(p, u, strlen(u));
+
+		if (copy != NULL)
+			pt->body = bnc_slice(copy, plain_quotes(copy));
+	}
+	g_free(u);
 }
 
 static int
@@ -302,6 +385,94 @@ bnc_command_of(const bnc_hits *h, cp_slice s)
 	return last;
 }
 
+/*
+ * Where a recipient's block ends: at the next recipient's first mention,
+ * or earlier where another recipient is named again (a notice repeated
+ * in a second language lists them all once more).
+ */
+static size_t
+next_named(cp_slice t, const cand *c, size_t n, size_t self, size_t from,
+    size_t to)
+{
+	for (size_t j = 0; j < n; j++) {
+		const char *q;
+
+		if (j == self || c[j].addr.len == 0 || to - from <
+		    c[j].addr.len)
+			continue;
+		q = memmem(t.p + from, to - from, c[j].addr.p, c[j].addr.len);
+		if (q != NULL)
+			to = (size_t)(q - t.p);
+	}
+	return to;
+}
+
+/*
+ * Sendmail's transcript ("----- Transcript of session follows -----")
+ * gives each failed address one line of its own, "554 <a@b>... Host
+ * unknown", after the dialogue with the host that refused it:
+ *
+ *   While talking to mx.example.org:
+ *   >>> MAIL From:<sender@example.jp>
+ *   <<< 501 ... no access from mail server ...
+ *   554 <a@example.org>... Remote protocol error
+ *   550 example.net (smtp)... 550 Host unknown
+ *   554 <b@example.net>... 550 Host unknown
+ *
+ * The address's block is its line; the command (">>>") and reply
+ * ("<<<") sent since the address before it are what the host said to
+ * it, so they go first. Several hosts (v5 sendmail) each get their own
+ * dialogue. 0 when the address's line is not such a line; else the
+ * block is in *out (in the arena).
+ */
+static int
+transcript_line(cp_bounce_parser *p, cp_slice t, size_t at, size_t since,
+    cp_slice *out)
+{
+	const char *ls = t.p + at, *le, *q, *said = NULL, *said_end = NULL;
+	cp_slice region;
+	size_t n, len;
+	char *buf;
+
+	while (ls > t.p && ls[-1] != '\n')
+		ls--;
+	/* "NNN <addr>... text" */
+	if (t.p + at - ls < 5 || ls[0] < '2' || ls[0] > '5' || ls[3] != ' ' ||
+	    ls[4] != '<' || (le = memchr(t.p + at, '\n', t.len - at)) == NULL)
+		return 0;
+	if ((q = memmem(t.p + at, (size_t)(le - (t.p + at)), ">...", 4)) ==
+	    NULL)
+		return 0;
+	/* the last ">>>" ... "<<<" exchange since the address before */
+	region = bnc_slice(t.p + since, (size_t)(ls - (t.p + since)));
+	for (const char *r = region.p; r < region.p + region.len;) {
+		const char *e = memchr(r, '\n', (size_t)(region.p +
+		    region.len - r));
+
+		if (e == NULL)
+			e = region.p + region.len;
+		if (e - r > 4 && strncmp(r, ">>> ", 4) == 0)
+			said = r, said_end = NULL;
+		else if (e - r > 4 && strncmp(r, "<<< ", 4) == 0) {
+			if (said == NULL)
+				said = r;
+			said_end = e;
+		}
+		r = e + 1;
+	}
+	n = said != NULL && said_end != NULL ? (size_t)(said_end - said) : 0;
+	len = (size_t)(le - q);
+	if ((buf = bnc_strdup(p, NULL, n + 1 + len)) == NULL)
+		return 0;
+	if (n > 0)
+		memcpy(buf, said, n);
+	buf[n] = '\n';
+	memcpy(buf + n + 1, q, len);
+	buf[n + 1 + len] = '\0';
+	*out = bnc_slice(buf, n + 1 + len);
+	return 1;
+}
+
 /* Fill diagnostic, code, status, host, command from one block. */
 static void
 read_block(cp_bounce_parser *p, bnc_rcpt *r, cp_slice block)
@@ -372,13 +543,14 @@ bnc_text_read(cp_bounce_parser *p)
 {
 	const bnc_part *txt = bnc_part_text(p);
 	const bnc_family *fam;
-	cp_slice text, t, v, orig;
+	cp_slice text, t, v, orig, blk;
 	cand c[CAND_MAX];
 	exclude x = { .n = 0 };
 	size_t n, cut, before = p->n;
 
 	if (txt == NULL)
 		return 0;
+	to_utf8(p, &p->parts[txt - p->parts]);
 	text = txt->body;
 	fam = bnc_family_detect(p, text);
 	if (strcmp(fam->name, "generic") == 0 && !looks_bounce(p))
@@ -440,8 +612,15 @@ bnc_text_read(cp_bounce_parser *p)
 		r->recipient = bnc_strdup(p, c[i].addr.p, c[i].addr.len);
 		if (from > to)
 			from = 0;
+		else
+			to = next_named(t, c, n, i, from, to);
 		/* a lone recipient: its block is the whole text after the
 		 * boilerplate that named it, or all of it */
+		if (c[i].at < t.len && transcript_line(p, t, c[i].at,
+		    i > 0 && c[i - 1].at < c[i].at ? c[i - 1].at : 0, &blk)) {
+			read_block(p, r, blk);
+			continue;
+		}
 		read_block(p, r, bnc_slice(t.p + from, to - from));
 		if (r->diagnostic[0] == '\0' || (r->replycode == 0 &&
 		    r->status[0] == '\0' && n == 1))

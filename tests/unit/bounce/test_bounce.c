@@ -466,3 +466,136 @@ CP_TEST(bounce_provider_and_xunix)
 	}
 	cp_bounce_parser_free(p);
 }
+
+/* DSN fields pasted into a text part without their Content-Type line
+ * are read as a report; X.2.1 without a refused RCPT TO is the mailbox
+ * refusing this message (filtered), or disabled (suspend) when the
+ * reporting MTA's comment on the status says so. */
+CP_TEST(bounce_bare_fields_and_x21)
+{
+	static const char bare[] =
+	    "From: MAILER-DAEMON@mx.example.net\n"
+	    "Subject: Delivery Status Notification (Failure)\n"
+	    "Content-Type: multipart/mixed; boundary=\"B\"\n\n"
+	    "--B\n"
+	    "Content-Type: text/plain\n\n"
+	    "An error occurred while trying to deliver the mail to the\n"
+	    "following recipients:\na@example.org\n\nTechnical report:\n\n"
+	    "Reporting-MTA: dns; mx.example.net\n\n"
+	    "Action: failed\n"
+	    "Final-Recipient: rfc822; a@example.org\n"
+	    "Diagnostic-Code: smtp; 550 5.2.1 <a@example.org>... User Unknown\n"
+	    "Status: 5.2.1\n\n"
+	    "--B--\n";
+	static const char disabled[] =
+	    DSN_HEAD
+	    "--B0UND\n"
+	    "Content-Type: message/delivery-status\n\n"
+	    "Reporting-MTA: dns; mx.example.net\n\n"
+	    "Final-Recipient: rfc822; b@example.org\n"
+	    "Action: failed\n"
+	    "Status: 5.2.1 (mailbox disabled, not accepting messages)\n"
+	    "Diagnostic-Code: smtp; 550 5.2.1 <b@example.org>... User Unknown\n"
+	    "\n--B0UND--\n";
+	cp_bounce_parser *p = parser();
+	const cp_bounce *b;
+
+	if (p == NULL)
+		return;
+	b = parse(p, bare);
+	CP_CHECK(b != NULL && b->n == 1, "one recipient");
+	if (b != NULL && b->n == 1) {
+		CP_CHECK_STR(b->rcpts[0].recipient, "a@example.org");
+		CP_CHECK_STR(b->rcpts[0].status, "5.2.1");
+		CP_CHECK_STR(b->rcpts[0].reason, "filtered");
+	}
+	b = parse(p, disabled);
+	CP_CHECK(b != NULL && b->n == 1, "one recipient");
+	if (b != NULL && b->n == 1)
+		CP_CHECK_STR(b->rcpts[0].reason, "suspend");
+	cp_bounce_parser_free(p);
+}
+
+/* A sendmail transcript with several hosts: each address's own line and
+ * the dialogue just before it; a vague refusal of MAIL FROM found in the
+ * text part is about the sender (rejected). */
+CP_TEST(bounce_sendmail_transcript)
+{
+	static const char v5[] =
+	    "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.com>\n"
+	    "Subject: Returned mail: Host unknown\n\n"
+	    "   ----- Transcript of session follows -----\n"
+	    "While talking to mx.example.org:\n"
+	    ">>> MAIL From:<s@example.com>\n"
+	    "<<< 501 <s@example.com>... no access from mail server "
+	    "[192.0.2.55]\n"
+	    "554 <a@example.org>... Remote protocol error\n"
+	    "550 example.net (smtp)... 550 Host unknown\n"
+	    "554 <b@example.net>... 550 Host unknown (Authoritative answer)\n"
+	    "\n   ----- Unsent message follows -----\n"
+	    "From: s@example.com\nTo: a@example.org\nSubject: hi\n\nhi\n";
+	static const char mail_from[] =
+	    DSN_HEAD
+	    "--B0UND\n"
+	    "Content-Type: text/plain\n\n"
+	    "<c@example.org>: host mx.example.org[192.0.2.1] said: 550\n"
+	    "    5.7.1 Access denied (in reply to MAIL FROM command)\n\n"
+	    "--B0UND\n"
+	    "Content-Type: message/delivery-status\n\n"
+	    "Reporting-MTA: dns; mx.example.net\n\n"
+	    "Final-Recipient: rfc822; c@example.org\n"
+	    "Action: failed\n"
+	    "Status: 5.7.1\n"
+	    "Diagnostic-Code: smtp; 550 5.7.1 Access denied\n"
+	    "\n--B0UND--\n";
+	cp_bounce_parser *p = parser();
+	const cp_bounce *b;
+
+	if (p == NULL)
+		return;
+	b = parse(p, v5);
+	CP_CHECK(b != NULL && b->n == 2, "two recipients");
+	if (b != NULL && b->n == 2) {
+		CP_CHECK_STR(b->rcpts[0].recipient, "a@example.org");
+		CP_CHECK_STR(b->rcpts[0].command, "MAIL");
+		CP_CHECK_STR(b->rcpts[0].reason, "blocked");
+		CP_CHECK_STR(b->rcpts[1].reason, "hostunknown");
+	}
+	b = parse(p, mail_from);
+	CP_CHECK(b != NULL && b->n == 1, "one recipient");
+	if (b != NULL && b->n == 1) {
+		CP_CHECK_STR(b->rcpts[0].command, "MAIL");
+		CP_CHECK_STR(b->rcpts[0].reason, "rejected");
+	}
+	cp_bounce_parser_free(p);
+}
+
+/* A text bounce in ISO-2022-JP is read in UTF-8 (Lotus Notes, Japanese:
+ * "not in the directory's list" is an unknown user). */
+CP_TEST(bounce_charset_iso2022jp)
+{
+	static const char notes[] =
+	    "From: postmaster@mx.example.jp\n"
+	    "Subject: Undeliverable message\n"
+	    "Content-Type: text/plain; charset=ISO-2022-JP\n\n"
+	    "------- Failure Reasons  --------\n\n"
+	    "\x1b$B%G%#%l%/%H%j$N%j%9%H$K$\"$j$^$;$s\x1b(B\n"
+	    "a@example.jp\n\n"
+	    "------- Returned Message --------\n"
+	    "From: s@example.com\nTo: a@example.jp\nSubject: hi\n\nhi\n";
+	cp_bounce_parser *p = parser();
+	const cp_bounce *b;
+
+	if (p == NULL)
+		return;
+	b = parse(p, notes);
+	CP_CHECK(b != NULL && b->n == 1, "one recipient");
+	if (b != NULL && b->n == 1) {
+		CP_CHECK_STR(b->rcpts[0].recipient, "a@example.jp");
+		CP_CHECK_STR(b->rcpts[0].reason, "userunknown");
+		CP_CHECK(strstr(b->rcpts[0].diagnostic,
+		    "\xe3\x83\x87\xe3\x82\xa3") != NULL, "UTF-8 diagnostic: %s",
+		    b->rcpts[0].diagnostic);
+	}
+	cp_bounce_parser_free(p);
+}
