@@ -15,10 +15,14 @@
  *
  * Strings live in a per-parser arena of chunks, emptied by the next parse.
  */
+#include <pthread.h>
 #include <string.h>
+
+#include <gmime/gmime.h>
 
 #include "bounce/bounce_int.h"
 #include "coldpost/alloc.h"
+#include "coldpost/mime.h"
 
 #define CHUNK_SIZE (64 * 1024)
 #define NOTES_MAX 1024
@@ -56,6 +60,7 @@ cp_bounce_parser_new(cp_err *err)
 	}
 	cp_buf_init(&p->norm, CP_BOUNCE_MAX + 1);
 	cp_buf_init(&p->notes, NOTES_MAX);
+	p->iconv = (iconv_t)-1;
 	return p;
 }
 
@@ -76,6 +81,8 @@ cp_bounce_parser_free(cp_bounce_parser *p)
 	if (p == NULL)
 		return;
 	cp_classify_session_free(p->cs);
+	if (p->iconv != (iconv_t)-1)
+		g_mime_iconv_close(p->iconv);
 	bnc_phrase_scratch_free(p->ps_text);
 	bnc_phrase_scratch_free(p->ps_diag);
 	cp_buf_free(&p->norm);
@@ -139,20 +146,54 @@ bnc_clean(cp_bounce_parser *p, cp_slice v)
 
 	if (d == NULL)
 		return (char *)"";
-	for (size_t i = 0; i < v.len; i++) {
+	for (size_t i = 0; i < v.len;) {
 		unsigned char ch = (unsigned char)v.p[i];
 
 		if (ch <= ' ' || ch == 127) {
 			sp = o > 0;
+			i++;
 			continue;
 		}
 		if (sp)
 			d[o++] = ' ';
 		sp = 0;
-		d[o++] = (char)ch;
+		/* the word, up to the next white space or control byte */
+		do {
+			d[o++] = (char)ch;
+			if (++i == v.len)
+				break;
+			ch = (unsigned char)v.p[i];
+		} while (ch > ' ' && ch != 127);
 	}
 	d[o] = '\0';
 	return d;
+}
+
+/*
+ * Opening a converter costs more than parsing a bounce (iconv looks the
+ * charset up in gconv's module cache), and the bounces that need one come
+ * in a few charsets (ISO-2022-JP, ISO-8859-x): the last one stays open.
+ * iconv(cd, NULL...) returns it to the initial shift state, as a new one
+ * would be.
+ */
+iconv_t
+bnc_iconv_utf8(cp_bounce_parser *p, const char *charset)
+{
+	size_t n = strlen(charset);
+
+	if (p->iconv != (iconv_t)-1 && strcmp(p->iconv_from, charset) == 0) {
+		(void)iconv(p->iconv, NULL, NULL, NULL, NULL);
+		return p->iconv;
+	}
+	if (p->iconv != (iconv_t)-1)
+		g_mime_iconv_close(p->iconv);
+	p->iconv_from[0] = '\0';
+	cp_mime_init();
+	p->iconv = g_mime_iconv_open("UTF-8", charset);
+	/* a name too long to keep matches no later call: closed then */
+	if (p->iconv != (iconv_t)-1 && n < sizeof(p->iconv_from))
+		memcpy(p->iconv_from, charset, n + 1);
+	return p->iconv;
 }
 
 void
@@ -191,30 +232,56 @@ bnc_add_rcpt(cp_bounce_parser *p)
 	return r;
 }
 
+/* Byte classes of addresses: bit 1 the local part (RFC 5322 atext and
+ * the dot), bit 2 the domain (and an address literal); UTF-8 bytes are
+ * both (RFC 6531). A table: these run over every byte around an '@'. */
+enum { ADDR_LOCAL = 1, ADDR_DOMAIN = 2 };
+static unsigned char addr_class[256];
+static pthread_once_t addr_once = PTHREAD_ONCE_INIT;
+
+static void
+addr_class_fill(void)
+{
+	const char *local = "!#$%&'*+-/=?^_`{|}~.", *domain = "-._[]:";
+
+	for (int ch = 0; ch < 256; ch++) {
+		int alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' &&
+		    ch <= 'Z') || (ch >= '0' && ch <= '9');
+
+		if (alnum || ch >= 128 || (ch != 0 && strchr(local, ch)))
+			addr_class[ch] |= ADDR_LOCAL;
+		if (alnum || ch >= 128 || (ch != 0 && strchr(domain, ch)))
+			addr_class[ch] |= ADDR_DOMAIN;
+	}
+}
+
 static int
 addr_char(int ch)
 {
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	    (ch >= '0' && ch <= '9') || (ch != 0 && strchr("!#$%&'*+-/=?^_`{|}~.",
-	    ch) != NULL) || ch >= 128;
+	return addr_class[ch] & ADDR_LOCAL;
 }
 
 static int
 domain_char(int ch)
 {
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' ||
-	    ch == '[' || ch == ']' || ch == ':' || ch >= 128;
+	return addr_class[ch] & ADDR_DOMAIN;
+}
+
+/* The next '@' at or after from, or NULL. */
+static const char *
+next_at(cp_slice s, size_t from)
+{
+	return from < s.len ? memchr(s.p + from, '@', s.len - from) : NULL;
 }
 
 int
 bnc_find_addr(cp_slice s, cp_slice *out)
 {
-	for (size_t i = 0; i < s.len; i++) {
-		size_t a, b;
+	(void)pthread_once(&addr_once, addr_class_fill);
+	for (const char *at = next_at(s, 0); at != NULL;
+	    at = next_at(s, (size_t)(at - s.p) + 1)) {
+		size_t i = (size_t)(at - s.p), a, b;
 
-		if (s.p[i] != '@')
-			continue;
 		a = i;
 		while (a > 0 && addr_char((unsigned char)s.p[a - 1]))
 			a--;
@@ -321,21 +388,23 @@ addr_of(cp_bounce_parser *p, cp_slice v)
 }
 
 /* The original's header: an attached message, else the text after the
- * family's "copy of the message follows" line. */
+ * family's "copy of the message follows" line. Its fields are left
+ * indexed in p->scratch (free once the MIME scan is done) for
+ * set_identity. */
 static void
 find_original(cp_bounce_parser *p)
 {
 	const bnc_part *txt;
 
 	p->orig_head = bnc_slice("", 0);
+	p->scratch.n = 0;
 	for (size_t i = 0; i < p->nparts; i++) {
 		const bnc_part *pt = &p->parts[i];
-		bnc_fields h;
 		cp_slice rest;
 
 		if (!pt->attached || pt->in_message)
 			continue;
-		bnc_fields_parse(pt->body, &h, &rest);
+		bnc_fields_parse(pt->body, &p->scratch, &rest);
 		p->orig_head = bnc_slice(pt->body.p,
 		    (size_t)(rest.p - pt->body.p));
 		return;
@@ -346,7 +415,6 @@ find_original(cp_bounce_parser *p)
 		cp_slice s = bnc_slice(txt->body.p + at, txt->body.len - at);
 		cp_slice line, rest;
 		cp_cursor c;
-		bnc_fields h;
 
 		/* skip the marker line and blank lines before the header */
 		cp_cursor_init(&c, s.p, s.len);
@@ -356,8 +424,8 @@ find_original(cp_bounce_parser *p)
 		    c.p[c.pos] == ' '))
 			c.pos++;
 		s = bnc_slice(s.p + c.pos, s.len - c.pos);
-		bnc_fields_parse(s, &h, &rest);
-		if (h.n > 0)
+		bnc_fields_parse(s, &p->scratch, &rest);
+		if (p->scratch.n > 0)
 			p->orig_head = bnc_slice(s.p, (size_t)(rest.p - s.p));
 	}
 }
@@ -383,9 +451,11 @@ set_identity(cp_bounce_parser *p)
 	const char *tok;
 
 	if (p->orig_head.len > 0) {
-		if (bnc_head_get(p->orig_head, "Message-ID", &v))
+		if (bnc_head_field(&p->scratch, p->orig_head, "Message-ID",
+		    &v))
 			p->out.message_id = bnc_clean(p, cp_slice_trim(v));
-		if (bnc_head_get(p->orig_head, "Return-Path", &v))
+		if (bnc_head_field(&p->scratch, p->orig_head, "Return-Path",
+		    &v))
 			p->out.return_path = addr_of(p, v);
 	}
 	if (bnc_fields_get(&p->top, "X-Original-To", &v) ||

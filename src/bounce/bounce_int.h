@@ -10,6 +10,7 @@
 #ifndef COLDPOST_BOUNCE_INT_H
 #define COLDPOST_BOUNCE_INT_H
 
+#include <iconv.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -88,7 +89,14 @@ struct cp_bounce_parser {
 	struct bnc_phrase_scratch *ps_diag;   /* a diagnostic's scan */
 	cp_slice scanned;                     /* what ps_text last saw */
 	const bnc_hits *text_hits;
+	iconv_t iconv;        /* to UTF-8 from iconv_from, kept open */
+	char iconv_from[64];  /* "" when none is open */
 };
+
+/* A converter to UTF-8 from charset (g_mime_iconv_open), kept open in
+ * the parser for the next email in that charset, reset to its initial
+ * state; (iconv_t)-1 if there is none. Not to be closed by the caller. */
+iconv_t bnc_iconv_utf8(cp_bounce_parser *p, const char *charset);
 
 /* The hits of the text part (scanned once per email, cached). */
 const bnc_hits *bnc_text_hits(cp_bounce_parser *p, cp_slice text);
@@ -108,6 +116,9 @@ void bnc_fields_parse(cp_slice s, bnc_fields *out, cp_slice *rest);
 int bnc_fields_get(const bnc_fields *h, const char *name, cp_slice *val);
 /* Same, straight from a header block (no index). */
 int bnc_head_get(cp_slice head, const char *name, cp_slice *val);
+/* bnc_head_get(head, ...) where f indexes head: the same answer, faster. */
+int bnc_head_field(const bnc_fields *f, cp_slice head, const char *name,
+    cp_slice *val);
 /* A Content-Type parameter ("boundary", "charset"); 0 if none. */
 int bnc_param(cp_slice ctype_value, const char *name, cp_slice *val);
 /* The media type of a Content-Type value, trimmed ("text/plain"). */

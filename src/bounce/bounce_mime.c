@@ -28,6 +28,22 @@ lc(int ch)
 	return ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
 }
 
+/*
+ * n bytes of a equal to n bytes of lit, ASCII case ignored (strncasecmp
+ * in the C locale, inlined: these compares are the hot path of the
+ * scan). lit holds no NUL in its first n bytes, so a NUL in a differs as
+ * it does for strncasecmp.
+ */
+static int
+ieq_n(const char *a, const char *lit, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != lit[i] && lc((unsigned char)a[i]) !=
+		    lc((unsigned char)lit[i]))
+			return 0;
+	return 1;
+}
+
 cp_slice
 bnc_slice(const char *p, size_t len)
 {
@@ -36,20 +52,31 @@ bnc_slice(const char *p, size_t len)
 	return s;
 }
 
+/* (the first byte is compared before lit is measured: most compares
+ * fail there) */
 int
 bnc_ieq(cp_slice s, const char *lit)
 {
-	size_t n = strlen(lit);
+	size_t n;
 
-	return s.len == n && (n == 0 || strncasecmp(s.p, lit, n) == 0);
+	if (s.len == 0)
+		return lit[0] == '\0';
+	if (lc((unsigned char)s.p[0]) != lc((unsigned char)lit[0]))
+		return 0;
+	n = strlen(lit);
+	return s.len == n && ieq_n(s.p, lit, n);
 }
 
 int
 bnc_istarts(cp_slice s, const char *lit)
 {
-	size_t n = strlen(lit);
+	size_t n;
 
-	return s.len >= n && strncasecmp(s.p, lit, n) == 0;
+	if (s.len > 0 && lit[0] != '\0' &&
+	    lc((unsigned char)s.p[0]) != lc((unsigned char)lit[0]))
+		return 0;
+	n = strlen(lit);
+	return s.len >= n && ieq_n(s.p, lit, n);
 }
 
 const char *
@@ -72,7 +99,7 @@ bnc_isearch(cp_slice s, const char *lit)
 	while (a != NULL || b != NULL) {
 		const char *q = a == NULL ? b : b == NULL ? a : a < b ? a : b;
 
-		if (strncasecmp(q + 1, lit + 1, n - 1) == 0)
+		if (ieq_n(q + 1, lit + 1, n - 1))
 			return q;
 		if (q == a)
 			a = q + 1 < end ? memchr(q + 1, lo, (size_t)(end - q - 1))
@@ -84,8 +111,9 @@ bnc_isearch(cp_slice s, const char *lit)
 	return NULL;
 }
 
-int
-bnc_next_line(cp_cursor *c, cp_slice *line)
+/* bnc_next_line, inlined where the header scans call it per line. */
+static inline int
+next_line(cp_cursor *c, cp_slice *line)
 {
 	const char *nl;
 
@@ -103,6 +131,12 @@ bnc_next_line(cp_cursor *c, cp_slice *line)
 	return 1;
 }
 
+int
+bnc_next_line(cp_cursor *c, cp_slice *line)
+{
+	return next_line(c, line);
+}
+
 /* An mbox "From " separator line before the header proper. */
 static int
 is_mbox_from(cp_slice line)
@@ -110,11 +144,13 @@ is_mbox_from(cp_slice line)
 	return line.len >= 5 && memcmp(line.p, "From ", 5) == 0;
 }
 
-/* Does this line look like the start of a header field (name ':')? */
+/* Does this line look like the start of a header field (name ':')?
+ * The length of the name, 0 if not; from byte i on (those before are
+ * name bytes). */
 static size_t
-field_name_len(cp_slice line)
+field_name_len(cp_slice line, size_t i)
 {
-	for (size_t i = 0; i < line.len; i++) {
+	for (; i < line.len; i++) {
 		unsigned char ch = (unsigned char)line.p[i];
 
 		if (ch == ':')
@@ -125,6 +161,41 @@ field_name_len(cp_slice line)
 	return 0;
 }
 
+/* The bytes of a parameter name (param_line), as a table: this test
+ * runs on every byte of every field name. */
+static const unsigned char param_chars[256] = {
+	['-'] = 1, ['*'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+	['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+	['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+	['y'] = 1, ['z'] = 1,
+};
+
+static int
+param_char(char ch)
+{
+	return param_chars[(unsigned char)ch];
+}
+
+/* The bytes of line that are parameter-name bytes (param_line). */
+static size_t
+param_name_len(cp_slice line)
+{
+	size_t i = 0;
+
+	while (i < line.len && param_char(line.p[i]))
+		i++;
+	return i;
+}
+
 /*
  * A line "boundary=..." or "charset=..." at the left margin: a parameter
  * whose folding lost its white space (seen in the wild); it continues the
@@ -133,12 +204,8 @@ field_name_len(cp_slice line)
 static int
 param_line(cp_slice line)
 {
-	size_t i = 0;
+	size_t i = param_name_len(line);
 
-	while (i < line.len && ((line.p[i] >= 'a' && line.p[i] <= 'z') ||
-	    (line.p[i] >= 'A' && line.p[i] <= 'Z') || line.p[i] == '-' ||
-	    line.p[i] == '*' || (line.p[i] >= '0' && line.p[i] <= '9')))
-		i++;
 	return i > 0 && i < line.len && line.p[i] == '=';
 }
 
@@ -153,9 +220,9 @@ bnc_fields_parse(cp_slice s, bnc_fields *out, cp_slice *rest)
 	out->n = 0;
 	cp_cursor_init(&c, s.p, s.len);
 	for (;;) {
-		size_t at = c.pos, nl;
+		size_t at = c.pos, nl, pn;
 
-		if (!bnc_next_line(&c, &line)) {
+		if (!next_line(&c, &line)) {
 			*rest = bnc_slice(s.p + s.len, 0);
 			return;
 		}
@@ -163,8 +230,12 @@ bnc_fields_parse(cp_slice s, bnc_fields *out, cp_slice *rest)
 			*rest = bnc_slice(s.p + c.pos, s.len - c.pos);
 			return;
 		}
+		/* one pass over the name serves param_line and the field */
+		pn = line.p[0] == ' ' || line.p[0] == '\t' ? 0 :
+		    param_name_len(line);
 		if (line.p[0] == ' ' || line.p[0] == '\t' ||
-		    (last != NULL && param_line(line))) {
+		    (last != NULL && pn > 0 && pn < line.len &&
+		    line.p[pn] == '=')) {
 			if (last != NULL)
 				last->value.len = (size_t)(line.p + line.len -
 				    last->value.p);
@@ -175,7 +246,7 @@ bnc_fields_parse(cp_slice s, bnc_fields *out, cp_slice *rest)
 			continue;
 		}
 		first = 0;
-		nl = field_name_len(line);
+		nl = field_name_len(line, pn);
 		if (nl == 0) {
 			/* not a header line: the header ended unannounced */
 			*rest = bnc_slice(s.p + at, s.len - at);
@@ -200,8 +271,7 @@ bnc_fields_get(const bnc_fields *h, const char *name, cp_slice *val)
 	size_t n = strlen(name);
 
 	for (size_t i = 0; i < h->n; i++)
-		if (h->f[i].name.len == n &&
-		    strncasecmp(h->f[i].name.p, name, n) == 0) {
+		if (h->f[i].name.len == n && ieq_n(h->f[i].name.p, name, n)) {
 			*val = h->f[i].value;
 			return 1;
 		}
@@ -216,11 +286,11 @@ bnc_head_get(cp_slice head, const char *name, cp_slice *val)
 	cp_slice line;
 
 	cp_cursor_init(&c, head.p, head.len);
-	while (bnc_next_line(&c, &line)) {
+	while (next_line(&c, &line)) {
 		if (line.len == 0)
 			return 0;
 		if (line.len > n && line.p[n] == ':' &&
-		    strncasecmp(line.p, name, n) == 0) {
+		    ieq_n(line.p, name, n)) {
 			const char *end = line.p + line.len;
 			cp_slice more;
 
@@ -228,7 +298,7 @@ bnc_head_get(cp_slice head, const char *name, cp_slice *val)
 			for (;;) {
 				size_t at = c.pos;
 
-				if (c.pos >= c.len || !bnc_next_line(&c, &more))
+				if (c.pos >= c.len || !next_line(&c, &more))
 					break;
 				if (more.len == 0 || (more.p[0] != ' ' &&
 				    more.p[0] != '\t' && !param_line(more))) {
@@ -243,6 +313,27 @@ bnc_head_get(cp_slice head, const char *name, cp_slice *val)
 		}
 	}
 	return 0;
+}
+
+/*
+ * bnc_head_get over a header block already indexed into f: the same
+ * first field, without reading the block line by line again. A name
+ * written with white space before its colon is no match there, so it is
+ * none here; past BNC_FIELDS_MAX fields the block itself is read.
+ */
+int
+bnc_head_field(const bnc_fields *f, cp_slice head, const char *name,
+    cp_slice *val)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < f->n; i++)
+		if (f->f[i].name.len == n && f->f[i].name.p[n] == ':' &&
+		    ieq_n(f->f[i].name.p, name, n)) {
+			*val = f->f[i].value;
+			return 1;
+		}
+	return f->n == BNC_FIELDS_MAX && bnc_head_get(head, name, val);
 }
 
 cp_slice
@@ -274,7 +365,7 @@ bnc_param(cp_slice v, const char *name, cp_slice *val)
 		while (j < v.len && (v.p[j] == ' ' || v.p[j] == '\t' ||
 		    v.p[j] == '\n'))
 			j++;
-		if (j + n >= v.len || strncasecmp(v.p + j, name, n) != 0)
+		if (j + n >= v.len || !ieq_n(v.p + j, name, n))
 			continue;
 		k = j + n;
 		while (k < v.len && (v.p[k] == ' ' || v.p[k] == '\t'))
@@ -323,7 +414,8 @@ unixify(char *s, size_t len)
 
 /* The body with its transfer encoding undone (arena copy) or as is. */
 static cp_slice
-decode_body(cp_bounce_parser *p, cp_slice head, cp_slice body)
+decode_body(cp_bounce_parser *p, const bnc_fields *f, cp_slice head,
+    cp_slice body)
 {
 	cp_slice cte;
 	GMimeContentEncoding enc;
@@ -331,7 +423,7 @@ decode_body(cp_bounce_parser *p, cp_slice head, cp_slice body)
 	char *out;
 	size_t n;
 
-	if (!bnc_head_get(head, "Content-Transfer-Encoding", &cte))
+	if (!bnc_head_field(f, head, "Content-Transfer-Encoding", &cte))
 		return body;
 	cte = cp_slice_trim(bnc_media_type(cte));
 	if (bnc_ieq(cte, "base64"))
@@ -392,8 +484,8 @@ find_boundary(cp_slice body, size_t from, cp_slice b)
 	return q == NULL ? body.len : (size_t)(q - body.p) + 1;
 }
 
-static void scan_entity(cp_bounce_parser *p, cp_slice head, cp_slice body,
-    int depth, int in_message);
+static void scan_entity(cp_bounce_parser *p, const bnc_fields *f,
+    cp_slice head, cp_slice body, int depth, int in_message);
 
 static void scan_parts(cp_bounce_parser *p, cp_slice b, cp_slice body,
     int depth, int in_message);
@@ -447,18 +539,21 @@ scan_parts(cp_bounce_parser *p, cp_slice b, cp_slice body, int depth,
 		part = bnc_slice(body.p + start, end - start);
 		bnc_fields_parse(part, &p->scratch, &rest);
 		phead = bnc_slice(part.p, (size_t)(rest.p - part.p));
-		scan_entity(p, phead, rest, depth + 1, in_message);
+		scan_entity(p, &p->scratch, phead, rest, depth + 1,
+		    in_message);
 		at = next;
 	}
 }
 
+/* One entity whose header block head is indexed in f (p->scratch is
+ * reused by the parts of a multipart: f is read before them). */
 static void
-scan_entity(cp_bounce_parser *p, cp_slice head, cp_slice body, int depth,
-    int in_message)
+scan_entity(cp_bounce_parser *p, const bnc_fields *f, cp_slice head,
+    cp_slice body, int depth, int in_message)
 {
 	cp_slice ctv = { "", 0 }, media;
 
-	if (bnc_head_get(head, "Content-Type", &ctv))
+	if (bnc_head_field(f, head, "Content-Type", &ctv))
 		media = bnc_media_type(ctv);
 	else
 		media = bnc_slice("", 0);
@@ -475,15 +570,15 @@ scan_entity(cp_bounce_parser *p, cp_slice head, cp_slice body, int depth,
 	    bnc_ieq(media, "text/rfc822-headers") ||
 	    bnc_ieq(media, "message/global-headers") ||
 	    bnc_ieq(media, "message/partial")) {
-		add_part(p, media, head, decode_body(p, head, body), in_message,
-		    1);
+		add_part(p, media, head, decode_body(p, f, head, body),
+		    in_message, 1);
 		return;
 	}
 	/* only what the readers look at is decoded: text (not HTML) and
 	 * report parts; images, HTML and attachments stay as they are */
 	if (media.len == 0 || (bnc_istarts(media, "text/") &&
 	    !bnc_ieq(media, "text/html")) || bnc_istarts(media, "message/"))
-		body = decode_body(p, head, body);
+		body = decode_body(p, f, head, body);
 	add_part(p, media, head, body, in_message, 0);
 }
 
@@ -519,13 +614,13 @@ bnc_mime_scan(cp_bounce_parser *p)
 	cp_slice head = bnc_slice(p->norm.data, hlen), v, b;
 
 	p->nparts = 0;
-	if (!bnc_head_get(head, "Content-Type", &v) &&
+	if (!bnc_head_field(&p->top, head, "Content-Type", &v) &&
 	    guess_boundary(p->body, &b)) {
 		bnc_note(p, "no Content-Type: MIME boundary guessed");
 		scan_parts(p, b, p->body, 0, 0);
 		return;
 	}
-	scan_entity(p, head, p->body, 0, 0);
+	scan_entity(p, &p->top, head, p->body, 0, 0);
 }
 
 const bnc_part *

@@ -110,11 +110,10 @@ to_utf8(cp_bounce_parser *p, bnc_part *pt)
 		if (in[i] == '\0')
 			in[i] = ' ';
 	cp_mime_init();
-	cd = g_mime_iconv_open("UTF-8", name);
+	cd = bnc_iconv_utf8(p, name); /* kept open by the parser */
 	if (cd == (iconv_t)-1)
 		return;
 	u = g_mime_iconv_strndup(cd, in, pt->body.len);
-	g_mime_iconv_close(cd);
 	if (u == NULL)
 		return;
 	{
@@ -443,7 +442,10 @@ transcript_line(cp_bounce_parser *p, cp_slice t, size_t at, size_t since,
 	if ((q = memmem(t.p + at, (size_t)(le - (t.p + at)), ">...", 4)) ==
 	    NULL)
 		return 0;
-	/* the last ">>>" ... "<<<" exchange since the address before */
+	/* the last ">>>" ... "<<<" exchange since the address before
+	 * (none when that address is on this very line) */
+	if (since > (size_t)(ls - t.p))
+		since = (size_t)(ls - t.p);
 	region = bnc_slice(t.p + since, (size_t)(ls - (t.p + since)));
 	for (const char *r = region.p; r < region.p + region.len;) {
 		const char *e = memchr(r, '\n', (size_t)(region.p +

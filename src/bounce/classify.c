@@ -14,6 +14,7 @@
  * the rule, else the code page for the class, else the cause family.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,16 +282,94 @@ best_rule(const cp_classify_session *s, const cp_reply *r, int cls)
 	return best;
 }
 
-const cp_kb_page *
-cp_kb_receiver_by_host(const char *host)
-{
-	size_t hl;
+/*
+ * Receiver host suffixes, hashed: a lookup tries each suffix of the host
+ * that starts a label (or a ".suffix" entry) instead of every entry of
+ * every receiver page. Hashed right to left, so one pass over the host
+ * gives the hash of each of its suffixes. ASCII case is folded, as
+ * strncasecmp does in the C locale.
+ */
+typedef struct host_slot {
+	const char *host;   /* NULL: empty slot */
+	size_t len;
+	size_t page;        /* index in cp_kb_pages: the first wins */
+} host_slot;
 
-	if (host == NULL || *host == '\0')
-		return NULL;
-	hl = strlen(host);
-	while (hl > 0 && host[hl - 1] == '.')
-		hl--;
+static host_slot *host_index;
+static size_t host_mask;
+static pthread_once_t host_once = PTHREAD_ONCE_INIT;
+
+static uint32_t
+host_step(uint32_t h, unsigned char ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		ch = (unsigned char)(ch + 32);
+	return (h ^ ch) * 16777619u;
+}
+
+static uint32_t
+host_hash(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	while (len-- > 0)
+		h = host_step(h, (unsigned char)s[len]);
+	return h;
+}
+
+static void
+host_index_build(void)
+{
+	size_t n = 0, cap = 16;
+
+	for (size_t i = 0; i < cp_kb_npages; i++)
+		if (cp_kb_pages[i].kind == CP_KB_RECEIVER)
+			n += cp_kb_pages[i].nhosts;
+	while (cap < 2 * n)
+		cap *= 2;
+	host_index = cp_calloc(cap, sizeof(*host_index));
+	if (host_index == NULL)
+		return;
+	host_mask = cap - 1;
+	for (size_t i = 0; i < cp_kb_npages; i++) {
+		const cp_kb_page *pg = &cp_kb_pages[i];
+
+		if (pg->kind != CP_KB_RECEIVER)
+			continue;
+		for (size_t j = 0; j < pg->nhosts; j++) {
+			const char *h = pg->hosts[j];
+			size_t len = strlen(h);
+			size_t k = host_hash(h, len) & host_mask;
+
+			while (host_index[k].host != NULL &&
+			    !(host_index[k].len == len &&
+			    strncasecmp(host_index[k].host, h, len) == 0))
+				k = (k + 1) & host_mask;
+			if (host_index[k].host == NULL) {
+				host_index[k].host = h;
+				host_index[k].len = len;
+				host_index[k].page = i; /* pages in order */
+			}
+		}
+	}
+}
+
+/* The page of the entry equal to s (case folded), else cp_kb_npages. */
+static size_t
+host_probe(const char *s, size_t len, uint32_t hash)
+{
+	for (size_t k = hash & host_mask; host_index[k].host != NULL;
+	    k = (k + 1) & host_mask)
+		if (host_index[k].len == len &&
+		    strncasecmp(host_index[k].host, s, len) == 0)
+			return host_index[k].page;
+	return cp_kb_npages;
+}
+
+/* The linear search the index replaces (when it could not be built). */
+static const cp_kb_page *
+host_scan(const char *host, size_t hl)
+{
 	for (size_t i = 0; i < cp_kb_npages; i++) {
 		const cp_kb_page *pg = &cp_kb_pages[i];
 
@@ -307,6 +386,38 @@ cp_kb_receiver_by_host(const char *host)
 		}
 	}
 	return NULL;
+}
+
+/*
+ * An entry matches when it is the host, a suffix after a dot, or starts
+ * with a dot itself: so only suffixes at the start, after a dot or at a
+ * dot can match. Among matches the first page wins.
+ */
+const cp_kb_page *
+cp_kb_receiver_by_host(const char *host)
+{
+	size_t hl, best;
+	uint32_t h = 2166136261u;
+
+	if (host == NULL || *host == '\0')
+		return NULL;
+	hl = strlen(host);
+	while (hl > 0 && host[hl - 1] == '.')
+		hl--;
+	(void)pthread_once(&host_once, host_index_build);
+	if (host_index == NULL)
+		return host_scan(host, hl);
+	best = hl == 0 ? host_probe(host, 0, h) : cp_kb_npages;
+	for (size_t k = hl; k-- > 0;) {
+		h = host_step(h, (unsigned char)host[k]);
+		if (k == 0 || host[k - 1] == '.' || host[k] == '.') {
+			size_t pg = host_probe(host + k, hl - k, h);
+
+			if (pg < best)
+				best = pg;
+		}
+	}
+	return best < cp_kb_npages ? &cp_kb_pages[best] : NULL;
 }
 
 /* The X.s.d page, else X.s.0 (subject-wide default), else NULL. */

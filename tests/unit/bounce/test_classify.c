@@ -1,9 +1,12 @@
 /*
  * Unit tests: src/bounce/classify.c - codes, signatures, fallbacks.
  */
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "coldpost/classify.h"
+#include "coldpost/kb.h"
 #include "cptest.h"
 
 static cp_classify_session *
@@ -92,6 +95,75 @@ CP_TEST(classify_receiver_by_host)
 		 " user (in reply to RCPT TO command)", NULL,
 	    "recipient_unknown", "gmail", -1);
 	cp_classify_session_free(s);
+}
+
+/* The receiver lookup as it was before its index: every page in order,
+ * every host suffix of it (the index must answer the same). */
+static const cp_kb_page *
+receiver_scan(const char *host)
+{
+	size_t hl = strlen(host);
+
+	while (hl > 0 && host[hl - 1] == '.')
+		hl--;
+	for (size_t i = 0; i < cp_kb_count(); i++) {
+		const cp_kb_page *pg = cp_kb_page_at(i);
+
+		if (pg->kind != CP_KB_RECEIVER)
+			continue;
+		for (size_t j = 0; j < pg->nhosts; j++) {
+			size_t sl = strlen(pg->hosts[j]);
+
+			if (sl <= hl &&
+			    strncasecmp(host + hl - sl, pg->hosts[j], sl) == 0 &&
+			    (sl == hl || host[hl - sl - 1] == '.' ||
+			    pg->hosts[j][0] == '.'))
+				return pg;
+		}
+	}
+	return NULL;
+}
+
+CP_TEST(classify_receiver_index_matches_scan)
+{
+	/* prefix and suffix around each host of the knowledge base */
+	static const char *const forms[][2] = { { "", "" }, { "mx1.", "" },
+	    { "MX.", "." }, { "x", "" }, { "a.b.", "" }, { "", ".example" },
+	    { "", ".." }, { ".", "" } };
+	static const char *const odd[] = { "...", ".", "a", "com", "co.jp",
+	    "localhost", "[192.0.2.1]", "mail.example.com" };
+	size_t tried = 0;
+	char host[300];
+
+	for (size_t i = 0; i < cp_kb_count(); i++) {
+		const cp_kb_page *pg = cp_kb_page_at(i);
+
+		if (pg->kind != CP_KB_RECEIVER)
+			continue;
+		for (size_t j = 0; j < pg->nhosts; j++)
+			for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]);
+			    f++) {
+				(void)snprintf(host, sizeof(host), "%s%s%s",
+				    forms[f][0], pg->hosts[j], forms[f][1]);
+				if (f == 2)
+					for (char *c = host; *c; c++)
+						if (*c >= 'a' && *c <= 'z')
+							*c = (char)(*c - 32);
+				CP_CHECK(cp_kb_receiver_by_host(host) ==
+				    receiver_scan(host), "host %s", host);
+				/* every shorter suffix too */
+				CP_CHECK(cp_kb_receiver_by_host(host + 1) ==
+				    receiver_scan(host + 1), "host %s",
+				    host + 1);
+				tried++;
+			}
+	}
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
+		CP_CHECK(cp_kb_receiver_by_host(odd[i]) == receiver_scan(odd[i]),
+		    "host %s", odd[i]);
+	CP_CHECK(tried > 50, "only %zu receiver hosts tried", tried);
+	CP_CHECK(cp_kb_receiver_by_host("") == NULL, "empty host");
+	CP_CHECK(cp_kb_receiver_by_host(NULL) == NULL, "NULL host");
 }
 
 CP_TEST(classify_retry_advice)
