@@ -42,8 +42,8 @@ net_txn_reset(net_session *ss)
 	ss->fallback[0] = '\0';
 }
 
-int
-net_session_add_rcpt(net_session *ss, const char *addr)
+static int
+txn_add_rcpt(net_session *ss, const char *addr)
 {
 	char *dup;
 
@@ -279,10 +279,10 @@ domain_done(net_session *ss, net_job *j)
 		mail_domain_known(ss, ss->pend_from, j->domain, j->tenant);
 }
 
-static void
-rcpt_accept(net_session *ss, const char *addr)
+void
+net_accept_rcpt(net_session *ss, const char *addr)
 {
-	if (net_session_add_rcpt(ss, addr) != CP_OK) {
+	if (txn_add_rcpt(ss, addr) != CP_OK) {
 		net_answer(ss, CP_SMTPD_TEMPFAIL, 452, "4.3.1",
 		    "Insufficient system resources");
 		return;
@@ -322,7 +322,7 @@ on_rcpt(net_session *ss, const cp_smtpd_event *ev)
 		net_queue_push(&ss->srv->work, j);
 		return;
 	}
-	rcpt_accept(ss, ev->addr);
+	net_accept_rcpt(ss, ev->addr);
 }
 
 static void
@@ -332,7 +332,7 @@ rcpt_done(net_session *ss, net_job *j)
 		net_refuse(ss, "smtpd", "RCPT",
 		    j->verdict, j->code, j->enhanced, j->text);
 	else
-		rcpt_accept(ss, j->rcpt);
+		net_accept_rcpt(ss, j->rcpt);
 }
 
 static void

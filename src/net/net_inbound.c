@@ -93,12 +93,7 @@ in_rcpt(net_session *ss, const cp_smtpd_event *ev)
 		    CP_SMTPD_REJECT, 550, "5.1.1", text);
 		return;
 	}
-	if (net_session_add_rcpt(ss, ev->addr) != CP_OK) {
-		net_answer(ss, CP_SMTPD_TEMPFAIL, 452, "4.3.1",
-		    "Insufficient system resources");
-		return;
-	}
-	net_answer(ss, CP_SMTPD_ACCEPT, 0, NULL, NULL);
+	net_accept_rcpt(ss, ev->addr);
 }
 
 static void

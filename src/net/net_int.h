@@ -435,8 +435,9 @@ void net_session_delay(net_session *ss, unsigned ms);
 /* The answers (net_answer.c). */
 void net_session_handle(net_session *ss, const cp_smtpd_event *ev);
 /* The session's answer to the pending event (empty enh/text: defaults). */
-/* Add a copy of addr to the transaction's recipients (CP_ENOMEM). */
-int net_session_add_rcpt(net_session *ss, const char *addr);
+/* Take addr into the transaction's recipients and answer 250, or 452
+ * 4.3.1 when memory runs out. */
+void net_accept_rcpt(net_session *ss, const char *addr);
 void net_answer(net_session *ss, int verdict, int code, const char *enh,
     const char *text);
 /* A refusal of MAIL, RCPT or DATA: counted, logged under module with its
