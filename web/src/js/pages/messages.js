@@ -10,7 +10,7 @@
 import { h, mount, badge, when, table, kv, num } from '../dom.js';
 import { api } from '../api.js';
 import { refHref, codeHref } from './reference.js';
-import { itemsOf, fanout, tenantNames, mailboxList } from '../lookups.js';
+import { itemsOf, tenantNames, mailboxList } from '../lookups.js';
 
 const PAGE = 50;
 const STATES = ['', 'queued', 'deferred', 'held', 'delivered', 'bounced', 'expired', 'cancelled'];
@@ -46,12 +46,9 @@ async function renderList(main, query, ctx) {
     api('/v1/messages', { query: { limit: PAGE, before, q, state } }),
     mailboxList().catch(() => [])]);
   const mbox = new Map(mailboxes.map((m) => [m.id, m.address]));
+  // each listed message carries its recipients and their states
   const list = itemsOf(r);
-  // each message's recipients and their states (unless the list has them)
-  const details = await fanout(list, 4, (m) => (m.recipient_list ? m : api(`/v1/messages/${m.id}`)));
   if (!ctx.current()) return;
-  const msgs = list.map((m, i) => ({ ...m, ...(details[i] && !details[i].error ? details[i] : {}) }));
-  const shown = msgs;
 
   const form = h('form', { class: 'toolbar', id: 'message-search', onsubmit: (ev) => {
     ev.preventDefault();
@@ -78,8 +75,8 @@ async function renderList(main, query, ctx) {
   })() : null;
   mount(main,
     h('div', { class: 'page-head' }, h('h1', {}, 'Messages'),
-      h('span', { class: 'muted' }, q || state ? `${num(shown.length)} matching${shown.length === PAGE ? ' (newest first; more below)' : ''}${before ? ` before #${before}` : ''}`
-        : `${num(msgs.length)} newest${before ? ` before #${before}` : ''}`)),
+      h('span', { class: 'muted' }, q || state ? `${num(list.length)} matching${list.length === PAGE ? ' (newest first; more below)' : ''}${before ? ` before #${before}` : ''}`
+        : `${num(list.length)} newest${before ? ` before #${before}` : ''}`)),
     form,
     table([
       { label: 'Queue id', render: (m) => h('a', { href: `#/messages/${encodeURIComponent(m.id)}` }, String(m.id)) },
@@ -91,7 +88,7 @@ async function renderList(main, query, ctx) {
         const last = lastReply(m);
         return last ? h('span', { class: 'small mono' }, last.length > 90 ? `${last.slice(0, 90)}…` : last) : '';
       } },
-    ], shown, {
+    ], list, {
       id: 'messages-table',
       empty: q || state ? 'No message matches.' : 'No messages yet: send one through SMTP or POST /v1/messages.',
       onrow: (m) => { location.hash = `#/messages/${encodeURIComponent(m.id)}`; },
