@@ -30,6 +30,7 @@ struct event;
 #define HTTP_HEADERS_MAX 16384
 #define HTTP_MAX_PARAMS 3     /* {name} captures per route */
 #define HTTP_CAP_MAX 512      /* bytes of one capture, with the NUL */
+#define HTTP_LIST_MAX 1000    /* items of one list answer */
 #define HTTP_RATE_PER_S 100   /* token bucket per key: default refill */
 /* its depth: two seconds' worth */
 

@@ -20,8 +20,6 @@
 #include "coldpost/webhook.h"
 #include "http/http_int.h"
 
-#define LIST_MAX 1000
-
 /* ---- records as JSON ---------------------------------------------------- */
 
 static json_t *
@@ -84,7 +82,7 @@ list_add(struct list_ctx *c, json_t *v)
 	if (v == NULL)
 		return 1;
 	json_array_append_new(c->a, v);
-	return json_array_size(c->a) >= LIST_MAX;
+	return json_array_size(c->a) >= HTTP_LIST_MAX;
 }
 
 static int
@@ -688,7 +686,7 @@ prov_cb(void *arg, const cp_provider_state *s)
 	    "paused_until", (json_int_t)s->paused_until, "cuts",
 	    (json_int_t)s->cuts, "updated", (json_int_t)s->updated, "paused",
 	    s->paused_until > c->now));
-	return json_array_size(c->a) >= LIST_MAX;
+	return json_array_size(c->a) >= HTTP_LIST_MAX;
 }
 
 static int
@@ -704,7 +702,7 @@ event_cb(void *arg, const cp_provider_event *e)
 	    e->kind, "rate_before", (json_int_t)e->rate_before, "rate_after",
 	    (json_int_t)e->rate_after, "until", (json_int_t)e->until,
 	    "evidence", e->evidence != NULL ? e->evidence : ""));
-	return json_array_size(c->a) >= LIST_MAX;
+	return json_array_size(c->a) >= HTTP_LIST_MAX;
 }
 
 int
@@ -733,8 +731,8 @@ http_h_providers(http_req *r)
 		json_t *states = c.a;
 
 		c.a = events;
-		if (cp_store_list_provider_events(r->h->store, since, LIST_MAX,
-		    event_cb, &c, &err) != CP_OK) {
+		if (cp_store_list_provider_events(r->h->store, since,
+		    HTTP_LIST_MAX, event_cb, &c, &err) != CP_OK) {
 			c.a = states;
 			rc = http_fail_err(r, &err, NULL);
 			goto fail;

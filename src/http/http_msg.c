@@ -20,7 +20,6 @@
 #include "http/http_int.h"
 
 #define RCPTS_MAX 1000 /* recipients of one injected message */
-#define LIST_MAX 1000
 
 /* ---- inject -------------------------------------------------------------- */
 
@@ -330,7 +329,7 @@ http_h_messages_list(http_req *r)
 	cp_err err = { 0 };
 	int rc;
 
-	if ((rc = http_query_int(r, "limit", 50, 1, LIST_MAX, &limit)) != 0 ||
+	if ((rc = http_query_int(r, "limit", 50, 1, HTTP_LIST_MAX, &limit)) != 0 ||
 	    (rc = http_query_int(r, "before", 0, 0, INT64_MAX, &before)) != 0 ||
 	    (rc = list_filter(r, &f, q, sizeof(q))) != 0)
 		return rc;
@@ -432,7 +431,7 @@ http_h_message_get(http_req *r)
 	rcpts = json_array();
 	f.message = id;
 	f.state = -1;
-	f.limit = LIST_MAX;
+	f.limit = HTTP_LIST_MAX;
 	if (cp_store_list_queue(r->h->store, &f, rcpt_cb, rcpts, &err) !=
 	    CP_OK || cp_store_list_attempts(r->h->store, 0, id, 0, 0,
 	    attempt_cb, rcpts, &err) != CP_OK) {
