@@ -17,6 +17,7 @@
  */
 #include <pthread.h>
 #include <string.h>
+#include <strings.h>
 
 #include <gmime/gmime.h>
 
@@ -51,8 +52,8 @@ cp_bounce_parser_new(cp_err *err)
 		cp_bounce_parser_free(p);
 		return NULL;
 	}
-	p->ps_text = bnc_phrase_scratch_new();
-	p->ps_diag = bnc_phrase_scratch_new();
+	p->ps_text = bnc_phrase_scratch_new(BNC_SCAN_TEXT);
+	p->ps_diag = bnc_phrase_scratch_new(BNC_SCAN_DIAG);
 	if (p->ps_text == NULL || p->ps_diag == NULL) {
 		cp_err_set(err, CP_ENOMEM, "bounce: out of memory");
 		cp_bounce_parser_free(p);
@@ -60,7 +61,8 @@ cp_bounce_parser_new(cp_err *err)
 	}
 	cp_buf_init(&p->norm, CP_BOUNCE_MAX + 1);
 	cp_buf_init(&p->notes, NOTES_MAX);
-	p->iconv = (iconv_t)-1;
+	for (size_t i = 0; i < BNC_ICONV_SLOTS; i++)
+		p->iconv[i].cd = (iconv_t)-1;
 	return p;
 }
 
@@ -81,8 +83,9 @@ cp_bounce_parser_free(cp_bounce_parser *p)
 	if (p == NULL)
 		return;
 	cp_classify_session_free(p->cs);
-	if (p->iconv != (iconv_t)-1)
-		g_mime_iconv_close(p->iconv);
+	for (size_t i = 0; i < BNC_ICONV_SLOTS; i++)
+		if (p->iconv[i].cd != (iconv_t)-1)
+			g_mime_iconv_close(p->iconv[i].cd);
 	bnc_phrase_scratch_free(p->ps_text);
 	bnc_phrase_scratch_free(p->ps_diag);
 	cp_buf_free(&p->norm);
@@ -142,28 +145,26 @@ bnc_clean(cp_bounce_parser *p, cp_slice v)
 {
 	char *d = bnc_strdup(p, NULL, v.len);
 	size_t o = 0;
-	int sp = 0;
+	const char *q = v.p, *end = v.p + v.len;
 
 	if (d == NULL)
 		return (char *)"";
-	for (size_t i = 0; i < v.len;) {
-		unsigned char ch = (unsigned char)v.p[i];
+	while (q < end) {
+		const char *sp;
 
-		if (ch <= ' ' || ch == 127) {
-			sp = o > 0;
-			i++;
-			continue;
-		}
-		if (sp)
-			d[o++] = ' ';
-		sp = 0;
+		while (q < end && ((unsigned char)*q <= ' ' || *q == 127))
+			q++;
+		if (q == end)
+			break;
 		/* the word, up to the next white space or control byte */
-		do {
-			d[o++] = (char)ch;
-			if (++i == v.len)
-				break;
-			ch = (unsigned char)v.p[i];
-		} while (ch > ' ' && ch != 127);
+		sp = cp_bytes_find_space(q, (size_t)(end - q));
+		if (sp == NULL)
+			sp = end;
+		if (o > 0)
+			d[o++] = ' ';
+		memcpy(d + o, q, (size_t)(sp - q));
+		o += (size_t)(sp - q);
+		q = sp;
 	}
 	d[o] = '\0';
 	return d;
@@ -172,28 +173,40 @@ bnc_clean(cp_bounce_parser *p, cp_slice v)
 /*
  * Opening a converter costs more than parsing a bounce (iconv looks the
  * charset up in gconv's module cache), and the bounces that need one come
- * in a few charsets (ISO-2022-JP, ISO-8859-x): the last one stays open.
- * iconv(cd, NULL...) returns it to the initial shift state, as a new one
- * would be.
+ * in a few charsets (ISO-2022-JP, ISO-8859-x, windows-125x), often mixed
+ * in one batch: the last few stay open, the one used longest ago is
+ * closed for a new one (names compared ignoring case, as charset names
+ * are, RFC 2046 4.1.2). iconv(cd, NULL...) returns a converter to the
+ * initial shift state, as a new one would be.
  */
 iconv_t
 bnc_iconv_utf8(cp_bounce_parser *p, const char *charset)
 {
-	size_t n = strlen(charset);
+	size_t n = strlen(charset), old = 0;
 
-	if (p->iconv != (iconv_t)-1 && strcmp(p->iconv_from, charset) == 0) {
-		(void)iconv(p->iconv, NULL, NULL, NULL, NULL);
-		return p->iconv;
+	p->iconv_clock++;
+	for (size_t i = 0; i < BNC_ICONV_SLOTS; i++) {
+		if (p->iconv[i].cd != (iconv_t)-1 &&
+		    strcasecmp(p->iconv[i].from, charset) == 0) {
+			p->iconv[i].used = p->iconv_clock;
+			(void)iconv(p->iconv[i].cd, NULL, NULL, NULL, NULL);
+			return p->iconv[i].cd;
+		}
+		if (p->iconv[i].used < p->iconv[old].used)
+			old = i;
 	}
-	if (p->iconv != (iconv_t)-1)
-		g_mime_iconv_close(p->iconv);
-	p->iconv_from[0] = '\0';
+	/* a name too long to keep would match no later call: not kept */
+	if (n >= sizeof(p->iconv[old].from))
+		return (iconv_t)-1;
+	if (p->iconv[old].cd != (iconv_t)-1)
+		g_mime_iconv_close(p->iconv[old].cd);
 	cp_mime_init();
-	p->iconv = g_mime_iconv_open("UTF-8", charset);
-	/* a name too long to keep matches no later call: closed then */
-	if (p->iconv != (iconv_t)-1 && n < sizeof(p->iconv_from))
-		memcpy(p->iconv_from, charset, n + 1);
-	return p->iconv;
+	p->iconv[old].cd = g_mime_iconv_open("UTF-8", charset);
+	p->iconv[old].used = p->iconv_clock;
+	memcpy(p->iconv[old].from, charset, n + 1);
+	if (p->iconv[old].cd == (iconv_t)-1)
+		p->iconv[old].from[0] = '\0';
+	return p->iconv[old].cd;
 }
 
 void
@@ -311,48 +324,15 @@ bnc_find_addr(cp_slice s, cp_slice *out)
 /* ---- the email as a whole --------------------------------------------- */
 
 /* data with CRLF and bare CR turned into LF and NUL into a space, in
- * p->norm: runs between special bytes are copied whole. */
+ * p->norm. */
 static int
 normalise(cp_bounce_parser *p, const char *data, size_t len, cp_err *err)
 {
-	char *d;
-	size_t o = 0, i = 0;
-	const char *cr, *nul;
-
 	cp_buf_reset(&p->norm);
 	if (cp_buf_reserve(&p->norm, len + 1) != CP_OK)
 		return cp_err_set(err, CP_ENOMEM, "bounce: out of memory");
-	d = p->norm.data;
-	cr = memchr(data, '\r', len);
-	nul = memchr(data, '\0', len);
-	while (i < len) {
-		const char *next = cr == NULL ? nul : nul == NULL ? cr :
-		    cr < nul ? cr : nul;
-		size_t run = next == NULL ? len - i : (size_t)(next - data) - i;
-
-		memcpy(d + o, data + i, run);
-		o += run;
-		i += run;
-		if (next == NULL)
-			break;
-		if (*next == '\r') {
-			d[o++] = '\n';
-			i++;
-			if (i < len && data[i] == '\n')
-				i++;
-			cr = memchr(data + i, '\r', len - i);
-		} else {
-			d[o++] = ' ';
-			i++;
-			nul = memchr(data + i, '\0', len - i);
-		}
-		if (nul != NULL && nul < data + i)
-			nul = memchr(data + i, '\0', len - i);
-		if (cr != NULL && cr < data + i)
-			cr = memchr(data + i, '\r', len - i);
-	}
-	d[o] = '\0';
-	p->norm.len = o;
+	p->norm.len = cp_bytes_to_lf(p->norm.data, data, len);
+	p->norm.data[p->norm.len] = '\0';
 	return CP_OK;
 }
 
@@ -482,6 +462,7 @@ bnc_text_hits(cp_bounce_parser *p, cp_slice text)
 	    p->scanned.len != text.len) {
 		p->text_hits = bnc_phrase_scan(p->ps_text, text);
 		p->scanned = text;
+		p->orig_at = SIZE_MAX;
 	}
 	return p->text_hits;
 }

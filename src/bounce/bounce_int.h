@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "coldpost/bounce.h"
+#include "coldpost/bytes.h"
 #include "coldpost/buf.h"
 #include "coldpost/classify.h"
 #include "coldpost/cursor.h"
@@ -22,6 +23,7 @@
 #define BNC_PARTS_MAX 32   /* MIME parts kept per email */
 #define BNC_DEPTH_MAX 8    /* multipart nesting followed */
 #define BNC_FIELDS_MAX 96  /* header fields indexed per header block */
+#define BNC_ICONV_SLOTS 4  /* converters kept open, the least used closed */
 
 #define BNC_NO_HIT UINT32_MAX
 /* Where each phrase first ends in the text scanned, or BNC_NO_HIT. */
@@ -89,8 +91,13 @@ struct cp_bounce_parser {
 	struct bnc_phrase_scratch *ps_diag;   /* a diagnostic's scan */
 	cp_slice scanned;                     /* what ps_text last saw */
 	const bnc_hits *text_hits;
-	iconv_t iconv;        /* to UTF-8 from iconv_from, kept open */
-	char iconv_from[64];  /* "" when none is open */
+	size_t orig_at; /* bnc_orig_start of scanned; SIZE_MAX: not yet */
+	struct {
+		iconv_t cd;      /* to UTF-8 from charset, kept open */
+		char from[64];   /* "" when the slot is free */
+		unsigned long used; /* p->iconv_clock at the last use */
+	} iconv[BNC_ICONV_SLOTS];
+	unsigned long iconv_clock;
 };
 
 /* A converter to UTF-8 from charset (g_mime_iconv_open), kept open in
@@ -180,11 +187,16 @@ enum { BNC_REG_REASON, BNC_REG_FAMILY, BNC_REG_MARK, BNC_REG_COMMAND,
 
 /* Compile once per process; 0 and msg on failure. */
 int bnc_phrase_init(char *msg, size_t msglen);
-/* Per-parser scratch. */
-struct bnc_phrase_scratch *bnc_phrase_scratch_new(void);
+/* Per-parser scratch, for the texts of one kind: a bounce's text part
+ * or a diagnostic (each kind has its own database). */
+enum { BNC_SCAN_TEXT, BNC_SCAN_DIAG, BNC_SCAN_COUNT };
+struct bnc_phrase_scratch *bnc_phrase_scratch_new(int kind);
 void bnc_phrase_scratch_free(struct bnc_phrase_scratch *s);
 /* Scan text; the hits stay valid until the next scan with s. */
 const bnc_hits *bnc_phrase_scan(struct bnc_phrase_scratch *s, cp_slice text);
+/* Does the phrase of len bytes that ends at end of text open its line
+ * (after indentation)? Then *at is where that line starts. */
+int bnc_opens_line(cp_slice text, size_t end, size_t len, size_t *at);
 /* The id of phrase j of set i of registry reg. */
 size_t bnc_phrase_id(int reg, size_t i, size_t j);
 

@@ -10,6 +10,7 @@
  * more specific templates first. Matching ignores ASCII case.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "bounce/bounce_int.h"
@@ -112,29 +113,14 @@ bnc_mark_sets(size_t *n)
 	return mark_sets;
 }
 
-/* Does the mark that ends at end open its line (after indentation)? */
-static int
-opens_line(cp_slice text, size_t end, size_t len, size_t *at)
-{
-	const char *ls;
-
-	if (end < len || end > text.len)
-		return 0;
-	ls = text.p + end - len;
-	while (ls > text.p && (ls[-1] == ' ' || ls[-1] == '\t'))
-		ls--;
-	if (ls != text.p && ls[-1] != '\n')
-		return 0;
-	*at = (size_t)(ls - text.p);
-	return 1;
-}
-
 size_t
 bnc_orig_start(cp_bounce_parser *p, cp_slice text)
 {
 	const bnc_hits *h = bnc_text_hits(p, text);
 	size_t best = text.len, at;
 
+	if (p->orig_at != SIZE_MAX)
+		return p->orig_at; /* asked before, of the same scan */
 	for (size_t i = 0; i < NFAM; i++) {
 		const bnc_family *f = &families[i];
 
@@ -142,11 +128,12 @@ bnc_orig_start(cp_bounce_parser *p, cp_slice text)
 			uint32_t end = h->end[bnc_phrase_id(BNC_REG_MARK, i,
 			    m)];
 
-			if (end != BNC_NO_HIT && opens_line(text, end,
+			if (end != BNC_NO_HIT && bnc_opens_line(text, end,
 			    strlen(f->orig_marks[m]), &at) && at < best)
 				best = at;
 		}
 	}
+	p->orig_at = best;
 	return best;
 }
 

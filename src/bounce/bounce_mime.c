@@ -82,33 +82,7 @@ bnc_istarts(cp_slice s, const char *lit)
 const char *
 bnc_isearch(cp_slice s, const char *lit)
 {
-	size_t n = strlen(lit);
-	int lo, up;
-	const char *a, *b, *end;
-
-	if (n == 0)
-		return s.p;
-	if (s.len < n)
-		return NULL;
-	lo = lc((unsigned char)lit[0]);
-	up = lo >= 'a' && lo <= 'z' ? lo - 32 : lo;
-	end = s.p + s.len - n + 1; /* last start + 1 */
-	/* the next place of each case of the first byte, found by memchr */
-	a = memchr(s.p, lo, (size_t)(end - s.p));
-	b = up != lo ? memchr(s.p, up, (size_t)(end - s.p)) : NULL;
-	while (a != NULL || b != NULL) {
-		const char *q = a == NULL ? b : b == NULL ? a : a < b ? a : b;
-
-		if (ieq_n(q + 1, lit + 1, n - 1))
-			return q;
-		if (q == a)
-			a = q + 1 < end ? memchr(q + 1, lo, (size_t)(end - q - 1))
-					: NULL;
-		else
-			b = q + 1 < end ? memchr(q + 1, up, (size_t)(end - q - 1))
-					: NULL;
-	}
-	return NULL;
+	return cp_bytes_find_ci(s.p, s.len, lit, strlen(lit));
 }
 
 /* bnc_next_line, inlined where the header scans call it per line. */
@@ -480,7 +454,7 @@ find_boundary(cp_slice body, size_t from, cp_slice b)
 		from--; /* the LF before a line that starts at from */
 	if (from >= body.len)
 		return body.len;
-	q = memmem(body.p + from, body.len - from, needle, b.len + 3);
+	q = cp_bytes_find(body.p + from, body.len - from, needle, b.len + 3);
 	return q == NULL ? body.len : (size_t)(q - body.p) + 1;
 }
 

@@ -616,7 +616,8 @@ about(const char *addr, cp_slice text)
 	const char *q = text.p, *end = text.p + text.len;
 	cp_slice s;
 
-	while (n > 0 && (q = memmem(q, (size_t)(end - q), addr, n)) != NULL) {
+	while (n > 0 && (q = cp_bytes_find(q, (size_t)(end - q), addr,
+	    n)) != NULL) {
 		s = about_at(addr, text, q);
 		if (s.len >= MIN_WORDS)
 			return s;

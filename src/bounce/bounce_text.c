@@ -370,7 +370,7 @@ bnc_command_of(const bnc_hits *h, cp_slice s)
 	if (bat != SIZE_MAX)
 		return best;
 	/* a Sendmail transcript: the last command sent before the reply */
-	while ((q = memmem(rest.p, rest.len, ">>> ", 4)) != NULL) {
+	while ((q = cp_bytes_find(rest.p, rest.len, ">>> ", 4)) != NULL) {
 		cp_slice c = bnc_slice(q + 4, s.len - (size_t)(q + 4 - s.p));
 
 		if (bnc_istarts(c, "DATA"))
@@ -399,7 +399,8 @@ next_named(cp_slice t, const cand *c, size_t n, size_t self, size_t from,
 		if (j == self || c[j].addr.len == 0 || to - from <
 		    c[j].addr.len)
 			continue;
-		q = memmem(t.p + from, to - from, c[j].addr.p, c[j].addr.len);
+		q = cp_bytes_find(t.p + from, to - from, c[j].addr.p,
+		    c[j].addr.len);
 		if (q != NULL)
 			to = (size_t)(q - t.p);
 	}
@@ -439,8 +440,8 @@ transcript_line(cp_bounce_parser *p, cp_slice t, size_t at, size_t since,
 	if (t.p + at - ls < 5 || ls[0] < '2' || ls[0] > '5' || ls[3] != ' ' ||
 	    ls[4] != '<' || (le = memchr(t.p + at, '\n', t.len - at)) == NULL)
 		return 0;
-	if ((q = memmem(t.p + at, (size_t)(le - (t.p + at)), ">...", 4)) ==
-	    NULL)
+	if ((q = cp_bytes_find(t.p + at, (size_t)(le - (t.p + at)), ">...",
+	    4)) == NULL)
 		return 0;
 	/* the last ">>>" ... "<<<" exchange since the address before
 	 * (none when that address is on this very line) */
@@ -512,7 +513,7 @@ failed_header(cp_bounce_parser *p, cp_slice text, cand *c, size_t max)
 		return 0;
 	while (n < max && bnc_find_addr(v, &a)) {
 		const char *hit = text.len >= a.len ?
-		    memmem(text.p, text.len, a.p, a.len) : NULL;
+		    cp_bytes_find(text.p, text.len, a.p, a.len) : NULL;
 
 		c[n].addr = a;
 		/* where the text mentions it, if it does */

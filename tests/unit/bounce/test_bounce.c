@@ -3,6 +3,7 @@
  * line endings, broken MIME, feedback reports, auto-replies, text
  * bounces, the original message's identity (VERP) and the reasons.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -597,5 +598,48 @@ CP_TEST(bounce_charset_iso2022jp)
 		    "\xe3\x83\x87\xe3\x82\xa3") != NULL, "UTF-8 diagnostic: %s",
 		    b->rcpts[0].diagnostic);
 	}
+	cp_bounce_parser_free(p);
+}
+
+/* More charsets in a row than the parser keeps converters open for: each
+ * text is still converted with its own (bnc_iconv_utf8 closes the one
+ * used longest ago, and finds a name again in another case). */
+CP_TEST(bounce_charsets_in_turn)
+{
+	static const struct {
+		const char *charset, *utf8; /* of byte 0xe9 */
+	} cs[] = {
+		{ "ISO-8859-1", "\xc3\xa9" }, { "windows-1252", "\xc3\xa9" },
+		{ "ISO-8859-2", "\xc3\xa9" }, { "KOI8-R", "\xd0\x98" },
+		{ "ISO-8859-7", "\xce\xb9" }, { "iso-8859-1", "\xc3\xa9" },
+		{ "koi8-r", "\xd0\x98" }, { "WINDOWS-1252", "\xc3\xa9" },
+	};
+	cp_bounce_parser *p = parser();
+	char mail[1024];
+
+	if (p == NULL)
+		return;
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < sizeof(cs) / sizeof(cs[0]); i++) {
+			const cp_bounce *b;
+
+			(void)snprintf(mail, sizeof(mail),
+			    "From: postmaster@mx.example.jp\n"
+			    "Subject: Undeliverable message\n"
+			    "Content-Type: text/plain; charset=%s\n\n"
+			    "------- Failure Reasons  --------\n\n"
+			    "User unknown \xe9\n"
+			    "a@example.jp\n\n"
+			    "------- Returned Message --------\n"
+			    "From: s@example.com\nTo: a@example.jp\n\nhi\n",
+			    cs[i].charset);
+			b = parse(p, mail);
+			CP_CHECK(b != NULL && b->n == 1, "%s: one recipient",
+			    cs[i].charset);
+			if (b != NULL && b->n == 1)
+				CP_CHECK(strstr(b->rcpts[0].diagnostic,
+				    cs[i].utf8) != NULL, "%s: %s",
+				    cs[i].charset, b->rcpts[0].diagnostic);
+		}
 	cp_bounce_parser_free(p);
 }

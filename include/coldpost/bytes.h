@@ -1,0 +1,41 @@
+/*
+ * bytes.h - searches over raw bytes that libc does not offer: a literal
+ * with ASCII case ignored, the first of two bytes, the first control or
+ * white-space byte.
+ *
+ * The bounce parser runs these over every email it reads, on spans of a
+ * few dozen bytes to a few kilobytes; a loop of memchr calls (one per
+ * candidate first byte) or a byte-at-a-time loop with a data-dependent
+ * branch per byte cost more there than the 16-byte SSE2 compare these
+ * use (on x86-64, where SSE2 is always present; plain loops elsewhere).
+ * None needs a NUL terminator.
+ */
+#ifndef COLDPOST_BYTES_H
+#define COLDPOST_BYTES_H
+
+#include <stddef.h>
+
+/* The first place of lit (n bytes) in s (len bytes), or NULL: memmem,
+ * faster on the short spans and needles of mail parsing (glibc's
+ * generic memmem does not use SIMD). */
+const char *cp_bytes_find(const char *s, size_t len, const char *lit,
+    size_t n);
+
+/* The same with ASCII case ignored. */
+const char *cp_bytes_find_ci(const char *s, size_t len, const char *lit,
+    size_t n);
+
+/* The first byte of s that is a or b, or NULL. */
+const char *cp_bytes_find2(const char *s, size_t len, int a, int b);
+
+/* The first byte of s that is a control byte, SP or DEL (<= 0x20 or
+ * 0x7f), or NULL. */
+const char *cp_bytes_find_space(const char *s, size_t len);
+
+/*
+ * src (len bytes) copied to dst (len bytes, not overlapping) with CRLF
+ * and bare CR turned into LF and NUL into SP; the length written.
+ */
+size_t cp_bytes_to_lf(char *dst, const char *src, size_t len);
+
+#endif
