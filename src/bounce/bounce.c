@@ -52,13 +52,12 @@ cp_bounce_parser_new(cp_err *err)
 		cp_bounce_parser_free(p);
 		return NULL;
 	}
-	p->ps_text = bnc_phrase_scratch_new(BNC_SCAN_TEXT);
-	p->ps_diag = bnc_phrase_scratch_new(BNC_SCAN_DIAG);
-	if (p->ps_text == NULL || p->ps_diag == NULL) {
-		cp_err_set(err, CP_ENOMEM, "bounce: out of memory");
-		cp_bounce_parser_free(p);
-		return NULL;
-	}
+	for (int k = 0; k < BNC_SCAN_COUNT; k++)
+		if ((p->ps[k] = bnc_phrase_scratch_new(k)) == NULL) {
+			cp_err_set(err, CP_ENOMEM, "bounce: out of memory");
+			cp_bounce_parser_free(p);
+			return NULL;
+		}
 	cp_buf_init(&p->norm, CP_BOUNCE_MAX + 1);
 	cp_buf_init(&p->notes, NOTES_MAX);
 	for (size_t i = 0; i < BNC_ICONV_SLOTS; i++)
@@ -86,8 +85,8 @@ cp_bounce_parser_free(cp_bounce_parser *p)
 	for (size_t i = 0; i < BNC_ICONV_SLOTS; i++)
 		if (p->iconv[i].cd != (iconv_t)-1)
 			g_mime_iconv_close(p->iconv[i].cd);
-	bnc_phrase_scratch_free(p->ps_text);
-	bnc_phrase_scratch_free(p->ps_diag);
+	for (int k = 0; k < BNC_SCAN_COUNT; k++)
+		bnc_phrase_scratch_free(p->ps[k]);
 	cp_buf_free(&p->norm);
 	cp_buf_free(&p->notes);
 	arena_free(p->arena);
@@ -455,23 +454,33 @@ set_identity(cp_bounce_parser *p)
 	}
 }
 
-const bnc_hits *
-bnc_text_hits(cp_bounce_parser *p, cp_slice text)
+static int
+same(cp_slice a, cp_slice b)
 {
-	if (p->text_hits == NULL || p->scanned.p != text.p ||
-	    p->scanned.len != text.len) {
-		p->text_hits = bnc_phrase_scan(p->ps_text, text);
-		p->scanned = text;
-		p->orig_at = SIZE_MAX;
+	return a.p == b.p && a.len == b.len;
+}
+
+const bnc_hits *
+bnc_text_hits(cp_bounce_parser *p, int kind, cp_slice text)
+{
+	if (kind == BNC_SCAN_NOTICE && p->text_hits[BNC_SCAN_WRITER] != NULL &&
+	    same(p->scanned[BNC_SCAN_WRITER], text))
+		return p->text_hits[BNC_SCAN_WRITER];
+	if (p->text_hits[kind] == NULL || !same(p->scanned[kind], text)) {
+		p->text_hits[kind] = bnc_phrase_scan(p->ps[kind], text);
+		p->scanned[kind] = text;
 	}
-	return p->text_hits;
+	return p->text_hits[kind];
 }
 
 static void
 reset(cp_bounce_parser *p)
 {
-	p->text_hits = NULL;
-	p->scanned = bnc_slice("", 0);
+	for (int k = 0; k < BNC_SCAN_COUNT; k++) {
+		p->text_hits[k] = NULL;
+		p->scanned[k] = bnc_slice("", 0);
+	}
+	p->orig_at = SIZE_MAX;
 	arena_reset(p);
 	cp_buf_reset(&p->notes);
 	p->nparts = 0;

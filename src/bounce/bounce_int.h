@@ -32,6 +32,17 @@ typedef struct bnc_hits {
 	size_t n;
 } bnc_hits;
 
+/* The kinds of phrase scan (bounce_phrase.c), each with its own database
+ * and a scratch per parser: what a bounce's text part is read for, or a
+ * diagnostic. */
+enum {
+	BNC_SCAN_NOTICE,  /* text: the original's marks, a full mailbox */
+	BNC_SCAN_WRITER,  /* text: the same and the families' signatures */
+	BNC_SCAN_COMMAND, /* text: the SMTP commands (and the marks) */
+	BNC_SCAN_DIAG,    /* a diagnostic: every reason, the commands */
+	BNC_SCAN_COUNT
+};
+
 /* One header field: name and raw value (folded lines kept). */
 typedef struct bnc_field {
 	cp_slice name, value;
@@ -87,11 +98,11 @@ struct cp_bounce_parser {
 	int depth;            /* > 0 while parsing a forwarded bounce */
 	int weak;             /* the only record is a guess (original's To:) */
 	cp_slice fwd;         /* the forwarded bounce found */
-	struct bnc_phrase_scratch *ps_text;   /* the text part's scan */
-	struct bnc_phrase_scratch *ps_diag;   /* a diagnostic's scan */
-	cp_slice scanned;                     /* what ps_text last saw */
-	const bnc_hits *text_hits;
-	size_t orig_at; /* bnc_orig_start of scanned; SIZE_MAX: not yet */
+	struct bnc_phrase_scratch *ps[BNC_SCAN_COUNT];
+	cp_slice scanned[BNC_SCAN_COUNT];     /* the text each last saw */
+	const bnc_hits *text_hits[BNC_SCAN_COUNT]; /* NULL: none yet */
+	cp_slice orig_of;                     /* the text orig_at is of */
+	size_t orig_at; /* bnc_orig_start of orig_of; SIZE_MAX: not yet */
 	struct {
 		iconv_t cd;      /* to UTF-8 from charset, kept open */
 		char from[64];   /* "" when the slot is free */
@@ -105,8 +116,11 @@ struct cp_bounce_parser {
  * state; (iconv_t)-1 if there is none. Not to be closed by the caller. */
 iconv_t bnc_iconv_utf8(cp_bounce_parser *p, const char *charset);
 
-/* The hits of the text part (scanned once per email, cached). */
-const bnc_hits *bnc_text_hits(cp_bounce_parser *p, cp_slice text);
+/* The hits of a scan of kind (BNC_SCAN_NOTICE, _WRITER or _COMMAND) of
+ * the text part, scanned once per email and kind; a NOTICE is served by
+ * a WRITER scan of the same text, whose phrases include its own. */
+const bnc_hits *bnc_text_hits(cp_bounce_parser *p, int kind,
+    cp_slice text);
 
 /* ---- arena and strings (bounce.c) ---- */
 char *bnc_strdup(cp_bounce_parser *p, const char *s, size_t len);
@@ -187,9 +201,7 @@ enum { BNC_REG_REASON, BNC_REG_FAMILY, BNC_REG_MARK, BNC_REG_COMMAND,
 
 /* Compile once per process; 0 and msg on failure. */
 int bnc_phrase_init(char *msg, size_t msglen);
-/* Per-parser scratch, for the texts of one kind: a bounce's text part
- * or a diagnostic (each kind has its own database). */
-enum { BNC_SCAN_TEXT, BNC_SCAN_DIAG, BNC_SCAN_COUNT };
+/* Per-parser scratch for the scans of kind (BNC_SCAN_*). */
 struct bnc_phrase_scratch *bnc_phrase_scratch_new(int kind);
 void bnc_phrase_scratch_free(struct bnc_phrase_scratch *s);
 /* Scan text; the hits stay valid until the next scan with s. */

@@ -116,11 +116,13 @@ bnc_mark_sets(size_t *n)
 size_t
 bnc_orig_start(cp_bounce_parser *p, cp_slice text)
 {
-	const bnc_hits *h = bnc_text_hits(p, text);
+	const bnc_hits *h;
 	size_t best = text.len, at;
 
-	if (p->orig_at != SIZE_MAX)
-		return p->orig_at; /* asked before, of the same scan */
+	if (p->orig_at != SIZE_MAX && p->orig_of.p == text.p &&
+	    p->orig_of.len == text.len)
+		return p->orig_at; /* asked before, of the same text */
+	h = bnc_text_hits(p, BNC_SCAN_NOTICE, text);
 	for (size_t i = 0; i < NFAM; i++) {
 		const bnc_family *f = &families[i];
 
@@ -133,6 +135,7 @@ bnc_orig_start(cp_bounce_parser *p, cp_slice text)
 				best = at;
 		}
 	}
+	p->orig_of = text;
 	p->orig_at = best;
 	return best;
 }
@@ -151,7 +154,7 @@ bnc_family_detect(cp_bounce_parser *p, cp_slice text)
 {
 	cp_slice from = { "", 0 }, subj = { "", 0 };
 	size_t n = NFAM;
-	const bnc_hits *h = bnc_text_hits(p, text);
+	const bnc_hits *h = bnc_text_hits(p, BNC_SCAN_WRITER, text);
 
 	(void)bnc_fields_get(&p->top, "From", &from);
 	(void)bnc_fields_get(&p->top, "Subject", &subj);

@@ -10,14 +10,15 @@
  * where each phrase first ends. A phrase's id is its place in the
  * registries, in order: reasons, families, marks, commands.
  *
- * Two databases, because the two kinds of text want different phrases
- * and a scan costs more the more literals it looks for: the text part of
- * a bounce (a kilobyte or more) is read for its writer (families, marks),
- * the command refused and a full mailbox; a diagnostic (a line or two)
- * for every reason and the command. Each scratch scans with one of them;
- * the phrases its database lacks never hit. (Over the corpus's text
- * parts, the text database scans about a quarter faster than all the
- * phrases would.)
+ * One database per kind of scan (bounce_int.h), because a scan costs
+ * more the more literals it looks for: over the corpus's text parts, the
+ * marks and the full-mailbox phrases alone scan about three times faster
+ * than with the families' signatures and the commands. A DSN's text part
+ * is read only for the marks and a full mailbox (bounce_reason.c), a
+ * plain-text bounce's for its writer too (bounce_lhost.c), and either
+ * for the SMTP command only when the reason needs it; a diagnostic (a
+ * line or two) for every reason and the command. The phrases a kind's
+ * database lacks never hit in its scans.
  *
  * A text part's scan ends where the returned original starts (a family's
  * mark that opens a line, bnc_opens_line): what follows is the original
@@ -74,9 +75,19 @@ bnc_phrase_id(int reg, size_t i, size_t j)
 static int
 wanted(int kind, int reg, const bnc_phrase_set *s)
 {
-	if (kind == BNC_SCAN_DIAG)
+	int full = reg == BNC_REG_REASON &&
+	    strcmp(s->name, "mailboxfull") == 0;
+
+	switch (kind) {
+	case BNC_SCAN_NOTICE:
+		return reg == BNC_REG_MARK || full;
+	case BNC_SCAN_WRITER:
+		return reg == BNC_REG_MARK || reg == BNC_REG_FAMILY || full;
+	case BNC_SCAN_COMMAND:
+		return reg == BNC_REG_MARK || reg == BNC_REG_COMMAND;
+	default:
 		return reg == BNC_REG_REASON || reg == BNC_REG_COMMAND;
-	return reg != BNC_REG_REASON || strcmp(s->name, "mailboxfull") == 0;
+	}
 }
 
 /* One database of the phrases kind wants, their ids as registered. */
@@ -143,13 +154,16 @@ compile(void)
 	flags = cp_calloc(npat, sizeof(*flags));
 	lens = cp_calloc(npat, sizeof(*lens));
 	plen = cp_calloc(npat, sizeof(*plen));
-	if (plen != NULL && pats != NULL && ids != NULL && flags != NULL &&
-	    lens != NULL &&
-	    compile_kind(BNC_SCAN_TEXT, pats, ids, flags, lens) == 0 &&
-	    compile_kind(BNC_SCAN_DIAG, pats, ids, flags, lens) != 0) {
-		hs_free_database(db[BNC_SCAN_TEXT]);
-		db[BNC_SCAN_TEXT] = NULL;
-	}
+	for (int k = 0; k < BNC_SCAN_COUNT; k++)
+		if (plen == NULL || pats == NULL || ids == NULL ||
+		    flags == NULL || lens == NULL ||
+		    compile_kind(k, pats, ids, flags, lens) != 0) {
+			for (int j = 0; j < BNC_SCAN_COUNT; j++) {
+				hs_free_database(db[j]);
+				db[j] = NULL;
+			}
+			break;
+		}
 	cp_free(pats);
 	cp_free(ids);
 	cp_free(flags);
@@ -160,10 +174,11 @@ int
 bnc_phrase_init(char *msg, size_t msglen)
 {
 	(void)pthread_once(&once, compile);
-	if (db[BNC_SCAN_TEXT] == NULL || db[BNC_SCAN_DIAG] == NULL)
+	/* all compiled, or none */
+	if (db[0] == NULL)
 		(void)snprintf(msg, msglen, "%s", init_msg[0] ? init_msg :
 		    "bounce: phrase matcher: out of memory");
-	return db[BNC_SCAN_TEXT] != NULL && db[BNC_SCAN_DIAG] != NULL;
+	return db[0] != NULL;
 }
 
 struct bnc_phrase_scratch *
@@ -225,7 +240,7 @@ on_match(unsigned id, unsigned long long from, unsigned long long to,
 		return 0;
 	s->hits.end[id] = (uint32_t)to;
 	/* the original starts: the rest is not the bounce's text */
-	return s->kind == BNC_SCAN_TEXT && id >= mark_lo && id < mark_hi &&
+	return s->kind != BNC_SCAN_DIAG && id >= mark_lo && id < mark_hi &&
 	    bnc_opens_line(s->text, (size_t)to, plen[id], &at);
 }
 

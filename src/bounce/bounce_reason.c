@@ -691,7 +691,7 @@ weak_rule(const cp_verdict *v)
 static int
 says_something(cp_bounce_parser *p, cp_slice t)
 {
-	const bnc_hits *h = bnc_phrase_scan(p->ps_diag, t);
+	const bnc_hits *h = bnc_phrase_scan(p->ps[BNC_SCAN_DIAG], t);
 	size_t at;
 
 	if (bnc_find_code(t, &at) != 0)
@@ -845,7 +845,7 @@ bnc_reason_decide(cp_bounce_parser *p, bnc_rcpt *r, cp_slice context)
 	const bnc_hits *h;
 	const char *canon;
 	int permanent, cut, top = 0;
-	cp_slice whole;
+	cp_slice whole, words;
 
 	if (r->reason[0] != '\0') {
 		/* decided by the format: feedback, vacation, suspend */
@@ -893,21 +893,21 @@ bnc_reason_decide(cp_bounce_parser *p, bnc_rcpt *r, cp_slice context)
 			    4096 ? 4096 : context.len)); /* words at the top */
 	}
 	text = ses_inner(p, r, text);
-	h = bnc_phrase_scan(p->ps_diag, bnc_slice(text, strlen(text)));
-	if (r->command[0] == '\0')
-		r->command = bnc_command_of(h, bnc_slice(text, strlen(text)));
 	fill_codes(p, r, text);
+	words = bnc_slice(text, strlen(text));
 	if (reply_text(p, r, text, &v, &rp)) {
 		/* a multi-line reply is read without its continuation
 		 * prefixes, which cut phrases in two */
 		if (rp.nlines > 1)
-			h = bnc_phrase_scan(p->ps_diag, bnc_slice(rp.text,
-			    rp.text_len));
+			words = bnc_slice(rp.text, rp.text_len);
 	} else {
 		make_reply(&rp, r, text);
 		cp_classify_parsed(p->cs, &rp, r->remote_mta[0] ?
 		    r->remote_mta : NULL, &v);
 	}
+	h = bnc_phrase_scan(p->ps[BNC_SCAN_DIAG], words);
+	if (r->command[0] == '\0')
+		r->command = bnc_command_of(h, words);
 	reason = choose(p, r, &v, &rp, h, top);
 	canon = cp_reason_canonical(reason);
 	r->reason = canon != NULL ? canon : reason;
@@ -917,16 +917,19 @@ bnc_reason_decide(cp_bounce_parser *p, bnc_rcpt *r, cp_slice context)
 	    strcmp(r->reason, "onhold") == 0) && r->command[0] == '\0' &&
 	    context.len > 0) {
 		/* which command was refused matters only here: look in the
-		 * human-readable part (one scan per email, cached) */
+		 * human-readable part (one scan per email, cached, and only
+		 * for these reasons) */
 		if (!cut)
 			context.len = bnc_orig_start(p, whole);
 		/* the hits of the whole text part, limited to context */
-		r->command = bnc_command_of(bnc_text_hits(p, whole), context);
+		r->command = bnc_command_of(bnc_text_hits(p,
+		    BNC_SCAN_COMMAND, whole), context);
 	}
 	(void)pthread_once(&sets_once, sets_index);
 	if (strcmp(r->reason, "mailboxfull") != 0 && p->n == 1 &&
 	    strcmp(p->family, "rfc3464") == 0 && context.len > 0 &&
-	    phrase_at(first_set[0], bnc_text_hits(p, whole)) != NULL) {
+	    phrase_at(first_set[0], bnc_text_hits(p, BNC_SCAN_NOTICE,
+	    whole)) != NULL) {
 		/* a one-recipient DSN whose human-readable part says the
 		 * mailbox is full ("was automatically rejected: not enough
 		 * disk space"): the MTA that wrote it knew more than the
