@@ -1,14 +1,13 @@
 /*
- * bytes.h - searches over raw bytes that libc does not offer: a literal
- * with ASCII case ignored, the first of two bytes, the first control or
- * white-space byte.
+ * bytes.h - byte searches that libc does not offer or does slowly: a
+ * literal, with or without ASCII case; and a copy that makes line ends
+ * LF.
  *
  * The bounce parser runs these over every email it reads, on spans of a
- * few dozen bytes to a few kilobytes; a loop of memchr calls (one per
- * candidate first byte) or a byte-at-a-time loop with a data-dependent
- * branch per byte cost more there than the 16-byte SSE2 compare these
- * use (on x86-64, where SSE2 is always present; plain loops elsewhere).
- * None needs a NUL terminator.
+ * few dozen bytes to a few kilobytes; glibc's generic memmem and a loop
+ * of memchr calls (one per candidate first byte) cost more there than
+ * the 16-byte SSE2 compares these use (on x86-64, where SSE2 is always
+ * present; plain loops elsewhere). None needs a NUL terminator.
  */
 #ifndef COLDPOST_BYTES_H
 #define COLDPOST_BYTES_H
@@ -24,13 +23,6 @@ const char *cp_bytes_find(const char *s, size_t len, const char *lit,
 /* The same with ASCII case ignored. */
 const char *cp_bytes_find_ci(const char *s, size_t len, const char *lit,
     size_t n);
-
-/* The first byte of s that is a or b, or NULL. */
-const char *cp_bytes_find2(const char *s, size_t len, int a, int b);
-
-/* The first byte of s that is a control byte, SP or DEL (<= 0x20 or
- * 0x7f), or NULL. */
-const char *cp_bytes_find_space(const char *s, size_t len);
 
 /*
  * src (len bytes) copied to dst (len bytes, not overlapping) with CRLF

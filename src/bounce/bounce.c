@@ -139,32 +139,43 @@ bnc_strdup(cp_bounce_parser *p, const char *s, size_t len)
 	return d;
 }
 
+/* Control bytes, SP and DEL: the white space bnc_clean folds. */
+static const unsigned char blank[256] = {
+	[0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1,
+	[0x05] = 1, [0x06] = 1, [0x07] = 1, [0x08] = 1, [0x09] = 1,
+	[0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1, [0x0e] = 1,
+	[0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1,
+	[0x14] = 1, [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1,
+	[0x19] = 1, [0x1a] = 1, [0x1b] = 1, [0x1c] = 1, [0x1d] = 1,
+	[0x1e] = 1, [0x1f] = 1, [0x20] = 1, [0x7f] = 1,
+};
+
+/*
+ * Without a branch per byte: each byte is stored (a blank as SP) and
+ * kept unless it is a blank after a blank, so runs fold to one SP and
+ * leading ones go; a trailing one is dropped at the end. Texts are mostly
+ * short words, where a search for the next blank would be called per
+ * word (about twice slower over the corpus).
+ */
 char *
 bnc_clean(cp_bounce_parser *p, cp_slice v)
 {
 	char *d = bnc_strdup(p, NULL, v.len);
 	size_t o = 0;
-	const char *q = v.p, *end = v.p + v.len;
+	int prev = 1;
 
 	if (d == NULL)
 		return (char *)"";
-	while (q < end) {
-		const char *sp;
+	for (size_t i = 0; i < v.len; i++) {
+		unsigned char ch = (unsigned char)v.p[i];
+		int b = blank[ch];
 
-		while (q < end && ((unsigned char)*q <= ' ' || *q == 127))
-			q++;
-		if (q == end)
-			break;
-		/* the word, up to the next white space or control byte */
-		sp = cp_bytes_find_space(q, (size_t)(end - q));
-		if (sp == NULL)
-			sp = end;
-		if (o > 0)
-			d[o++] = ' ';
-		memcpy(d + o, q, (size_t)(sp - q));
-		o += (size_t)(sp - q);
-		q = sp;
+		d[o] = b ? ' ' : (char)ch;
+		o += !(b & prev);
+		prev = b;
 	}
+	if (o > 0 && prev)
+		o--;
 	d[o] = '\0';
 	return d;
 }

@@ -343,7 +343,8 @@ status_reason(const char *st)
 	if (st[0] == '\0' || st[1] != '.')
 		return NULL;
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-		if (strcmp(table[i].code + 1, st + 1) == 0)
+		if (table[i].code[2] == st[2] && /* the subject first */
+		    strcmp(table[i].code + 1, st + 1) == 0)
 			return table[i].reason;
 	return NULL;
 }

@@ -100,7 +100,8 @@ cp_reason_canonical(const char *name)
 	};
 
 	for (size_t i = 0; i < cp_kb_nreasons; i++)
-		if (strcmp(cp_kb_reason_names[i], name) == 0)
+		if (cp_kb_reason_names[i][0] == name[0] &&
+		    strcmp(cp_kb_reason_names[i], name) == 0)
 			return cp_kb_reason_names[i];
 	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
 		if (strcmp(aliases[i].old, name) == 0)

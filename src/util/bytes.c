@@ -128,55 +128,6 @@ cp_bytes_find(const char *s, size_t len, const char *lit, size_t n)
 	return NULL;
 }
 
-const char *
-cp_bytes_find2(const char *s, size_t len, int a, int b)
-{
-	size_t i = 0;
-
-#ifdef __SSE2__
-	const __m128i va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b);
-
-	for (; i + 16 <= len; i += 16) {
-		__m128i v = _mm_loadu_si128((const void *)(s + i));
-		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-		    _mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)));
-
-		if (m != 0)
-			return s + i + __builtin_ctz(m);
-	}
-#endif
-	for (; i < len; i++)
-		if (s[i] == (char)a || s[i] == (char)b)
-			return s + i;
-	return NULL;
-}
-
-const char *
-cp_bytes_find_space(const char *s, size_t len)
-{
-	size_t i = 0;
-
-#ifdef __SSE2__
-	const __m128i k21 = _mm_set1_epi8(0x21), k7f = _mm_set1_epi8(0x7f);
-
-	for (; i + 16 <= len; i += 16) {
-		__m128i v = _mm_loadu_si128((const void *)(s + i));
-		/* max(v, 0x21) == v: the byte is 0x21 or more (unsigned) */
-		__m128i word = _mm_cmpeq_epi8(_mm_max_epu8(v, k21), v);
-		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-		    _mm_cmpeq_epi8(v, k7f), _mm_xor_si128(word,
-		    _mm_set1_epi8(-1))));
-
-		if (m != 0)
-			return s + i + __builtin_ctz(m);
-	}
-#endif
-	for (; i < len; i++)
-		if ((unsigned char)s[i] <= ' ' || s[i] == 127)
-			return s + i;
-	return NULL;
-}
-
 size_t
 cp_bytes_to_lf(char *dst, const char *src, size_t len)
 {

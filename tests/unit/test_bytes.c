@@ -89,33 +89,6 @@ CP_TEST(bytes_find_matches_memmem)
 	    NULL, "a needle cut at the end is not found");
 }
 
-CP_TEST(bytes_find2_and_space_match_plain_loops)
-{
-	char hay[200];
-	unsigned seed = 11;
-
-	for (int round = 0; round < 20000; round++) {
-		size_t len = (size_t)rand_r(&seed) % sizeof(hay);
-		const char *want2 = NULL, *wants = NULL;
-
-		fill(hay, len, &seed);
-		for (size_t i = 0; i < len && want2 == NULL; i++)
-			if (hay[i] == '\r' || hay[i] == '\0')
-				want2 = hay + i;
-		for (size_t i = 0; i < len && wants == NULL; i++)
-			if ((unsigned char)hay[i] <= ' ' || hay[i] == 127)
-				wants = hay + i;
-		CP_CHECK(cp_bytes_find2(hay, len, '\r', '\0') == want2,
-		    "find2 round %d", round);
-		CP_CHECK(cp_bytes_find_space(hay, len) == wants,
-		    "space round %d", round);
-	}
-	CP_CHECK(cp_bytes_find_space("abc\xe9\xff!", 6) == NULL,
-	    "bytes above 0x80 are not spaces");
-	CP_CHECK(cp_bytes_find2("0123456789abcdef0123456789\r", 27, '\r',
-	    '\0') != NULL, "found after two blocks");
-}
-
 CP_TEST(bytes_to_lf_matches_plain_loop)
 {
 	char src[200], dst[200], want[200];
