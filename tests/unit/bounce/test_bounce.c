@@ -643,3 +643,55 @@ CP_TEST(bounce_charsets_in_turn)
 		}
 	cp_bounce_parser_free(p);
 }
+
+/* The text part is read up to the returned original: a template sentence
+ * of another MTA quoted in the original (here qmail's, whose row is tried
+ * before Exim's) does not name the writer, and the original's words are
+ * not read for the command. */
+CP_TEST(bounce_text_ends_at_original)
+{
+	static const char mail[] =
+	    "From: Mail Delivery System <Mailer-Daemon@mx.example.net>\n"
+	    "To: sender@example.com\n"
+	    "Subject: Mail delivery failed: returning message to sender\n\n"
+	    "This message was created automatically by mail delivery "
+	    "software.\n\n"
+	    "A message that you sent could not be delivered to one or more "
+	    "of its\nrecipients. This is a permanent error. The following "
+	    "address(es) failed:\n\n"
+	    "  lena@example.org\n"
+	    "    User unknown\n\n"
+	    "------ This is a copy of the message, including all the headers."
+	    " ------\n\n"
+	    "From: sender@example.com\n"
+	    "To: lena@example.org\n\n"
+	    "Hi, below is what our old server sent back last week:\n"
+	    "This is the qmail-send program at mail.example.com.\n"
+	    "It said: 550 in reply to RCPT TO command\n";
+	cp_bounce_parser *p = parser();
+	const cp_bounce *b;
+
+	if (p == NULL)
+		return;
+	b = parse(p, mail);
+	CP_CHECK(b != NULL && b->n == 1, "one recipient");
+	if (b != NULL && b->n == 1) {
+		CP_CHECK_STR(b->family, "exim");
+		CP_CHECK_STR(b->rcpts[0].recipient, "lena@example.org");
+		CP_CHECK_STR(b->rcpts[0].reason, "filtered");
+		CP_CHECK_STR(b->rcpts[0].command, "");
+	}
+	/* the same sentence above the mark names the writer */
+	b = parse(p, "From: postmaster@mail.example.com\n"
+	    "Subject: failure notice\n\n"
+	    "Hi. This is the qmail-send program at mail.example.com.\n"
+	    "I'm afraid I wasn't able to deliver your message to the "
+	    "following addresses.\n\n"
+	    "<lena@example.org>:\nSorry, no mailbox here by that name.\n\n"
+	    "--- Below this line is a copy of the message.\n\n"
+	    "From: sender@example.com\nTo: lena@example.org\n\nhi\n");
+	CP_CHECK(b != NULL && b->n == 1, "qmail: one recipient");
+	if (b != NULL && b->n == 1)
+		CP_CHECK_STR(b->family, "qmail");
+	cp_bounce_parser_free(p);
+}
