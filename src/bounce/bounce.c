@@ -196,10 +196,14 @@ bnc_iconv_utf8(cp_bounce_parser *p, const char *charset)
 
 	p->iconv_clock++;
 	for (size_t i = 0; i < BNC_ICONV_SLOTS; i++) {
-		if (p->iconv[i].cd != (iconv_t)-1 &&
+		if (p->iconv[i].from[0] != '\0' &&
 		    strcasecmp(p->iconv[i].from, charset) == 0) {
+			/* a name iconv does not know ("unknown-8bit") is
+			 * kept too, so it is not looked up again */
 			p->iconv[i].used = p->iconv_clock;
-			(void)iconv(p->iconv[i].cd, NULL, NULL, NULL, NULL);
+			if (p->iconv[i].cd != (iconv_t)-1)
+				(void)iconv(p->iconv[i].cd, NULL, NULL, NULL,
+				    NULL);
 			return p->iconv[i].cd;
 		}
 		if (p->iconv[i].used < p->iconv[old].used)
@@ -214,8 +218,6 @@ bnc_iconv_utf8(cp_bounce_parser *p, const char *charset)
 	p->iconv[old].cd = g_mime_iconv_open("UTF-8", charset);
 	p->iconv[old].used = p->iconv_clock;
 	memcpy(p->iconv[old].from, charset, n + 1);
-	if (p->iconv[old].cd == (iconv_t)-1)
-		p->iconv[old].from[0] = '\0';
 	return p->iconv[old].cd;
 }
 

@@ -39,6 +39,8 @@ struct bnc_phrase_scratch {
 	const hs_database_t *db;
 	hs_scratch_t *hs;
 	bnc_hits hits;
+	uint32_t *hit;          /* the ids hit by the last scan, nhit of them */
+	size_t nhit;
 	cp_slice text;          /* being scanned */
 };
 
@@ -192,11 +194,13 @@ bnc_phrase_scratch_new(int kind)
 	s->db = db[kind];
 	s->hits.n = npat;
 	s->hits.end = cp_malloc((npat ? npat : 1) * sizeof(uint32_t));
-	if (s->hits.end == NULL || hs_alloc_scratch(s->db, &s->hs) !=
-	    HS_SUCCESS) {
+	s->hit = cp_malloc((npat ? npat : 1) * sizeof(uint32_t));
+	if (s->hits.end == NULL || s->hit == NULL ||
+	    hs_alloc_scratch(s->db, &s->hs) != HS_SUCCESS) {
 		bnc_phrase_scratch_free(s);
 		return NULL;
 	}
+	memset(s->hits.end, 0xff, s->hits.n * sizeof(uint32_t));
 	return s;
 }
 
@@ -208,6 +212,7 @@ bnc_phrase_scratch_free(struct bnc_phrase_scratch *s)
 	if (s->hs != NULL)
 		hs_free_scratch(s->hs);
 	cp_free(s->hits.end);
+	cp_free(s->hit);
 	cp_free(s);
 }
 
@@ -239,6 +244,7 @@ on_match(unsigned id, unsigned long long from, unsigned long long to,
 	if (id >= s->hits.n || s->hits.end[id] != BNC_NO_HIT)
 		return 0;
 	s->hits.end[id] = (uint32_t)to;
+	s->hit[s->nhit++] = id;
 	/* the original starts: the rest is not the bounce's text */
 	return s->kind != BNC_SCAN_DIAG && id >= mark_lo && id < mark_hi &&
 	    bnc_opens_line(s->text, (size_t)to, plen[id], &at);
@@ -247,7 +253,9 @@ on_match(unsigned id, unsigned long long from, unsigned long long to,
 const bnc_hits *
 bnc_phrase_scan(struct bnc_phrase_scratch *s, cp_slice text)
 {
-	memset(s->hits.end, 0xff, s->hits.n * sizeof(uint32_t));
+	/* only what the last scan set: a scan hits a few of hundreds */
+	while (s->nhit > 0)
+		s->hits.end[s->hit[--s->nhit]] = BNC_NO_HIT;
 	s->text = text;
 	if (text.len > 0 && text.len < UINT32_MAX)
 		(void)hs_scan(s->db, text.p, (unsigned)text.len, 0, s->hs,

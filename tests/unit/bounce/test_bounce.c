@@ -613,6 +613,9 @@ CP_TEST(bounce_charsets_in_turn)
 		{ "ISO-8859-2", "\xc3\xa9" }, { "KOI8-R", "\xd0\x98" },
 		{ "ISO-8859-7", "\xce\xb9" }, { "iso-8859-1", "\xc3\xa9" },
 		{ "koi8-r", "\xd0\x98" }, { "WINDOWS-1252", "\xc3\xa9" },
+		/* unknown to iconv: the text is left as it is */
+		{ "unknown-8bit", "unknown \xe9" },
+		{ "ISO-2022-JP", "unknown \xe9" }, /* not valid in it */
 	};
 	cp_bounce_parser *p = parser();
 	char mail[1024];
