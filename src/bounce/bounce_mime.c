@@ -22,28 +22,6 @@
 #include "bounce/bounce_int.h"
 #include "coldpost/mime.h"
 
-static int
-lc(int ch)
-{
-	return ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
-}
-
-/*
- * n bytes of a equal to n bytes of lit, ASCII case ignored (strncasecmp
- * in the C locale, inlined: these compares are the hot path of the
- * scan). lit holds no NUL in its first n bytes, so a NUL in a differs as
- * it does for strncasecmp.
- */
-static int
-ieq_n(const char *a, const char *lit, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != lit[i] && lc((unsigned char)a[i]) !=
-		    lc((unsigned char)lit[i]))
-			return 0;
-	return 1;
-}
-
 cp_slice
 bnc_slice(const char *p, size_t len)
 {
@@ -61,10 +39,11 @@ bnc_ieq(cp_slice s, const char *lit)
 
 	if (s.len == 0)
 		return lit[0] == '\0';
-	if (lc((unsigned char)s.p[0]) != lc((unsigned char)lit[0]))
+	if (cp_ascii_lower((unsigned char)s.p[0]) !=
+	    cp_ascii_lower((unsigned char)lit[0]))
 		return 0;
 	n = strlen(lit);
-	return s.len == n && ieq_n(s.p, lit, n);
+	return s.len == n && cp_bytes_ieq(s.p, lit, n);
 }
 
 int
@@ -73,10 +52,11 @@ bnc_istarts(cp_slice s, const char *lit)
 	size_t n;
 
 	if (s.len > 0 && lit[0] != '\0' &&
-	    lc((unsigned char)s.p[0]) != lc((unsigned char)lit[0]))
+	    cp_ascii_lower((unsigned char)s.p[0]) !=
+	    cp_ascii_lower((unsigned char)lit[0]))
 		return 0;
 	n = strlen(lit);
-	return s.len >= n && ieq_n(s.p, lit, n);
+	return s.len >= n && cp_bytes_ieq(s.p, lit, n);
 }
 
 const char *
@@ -245,7 +225,7 @@ bnc_fields_get(const bnc_fields *h, const char *name, cp_slice *val)
 	size_t n = strlen(name);
 
 	for (size_t i = 0; i < h->n; i++)
-		if (h->f[i].name.len == n && ieq_n(h->f[i].name.p, name, n)) {
+		if (h->f[i].name.len == n && cp_bytes_ieq(h->f[i].name.p, name, n)) {
 			*val = h->f[i].value;
 			return 1;
 		}
@@ -264,7 +244,7 @@ bnc_head_get(cp_slice head, const char *name, cp_slice *val)
 		if (line.len == 0)
 			return 0;
 		if (line.len > n && line.p[n] == ':' &&
-		    ieq_n(line.p, name, n)) {
+		    cp_bytes_ieq(line.p, name, n)) {
 			const char *end = line.p + line.len;
 			cp_slice more;
 
@@ -303,7 +283,7 @@ bnc_head_field(const bnc_fields *f, cp_slice head, const char *name,
 
 	for (size_t i = 0; i < f->n; i++)
 		if (f->f[i].name.len == n && f->f[i].name.p[n] == ':' &&
-		    ieq_n(f->f[i].name.p, name, n)) {
+		    cp_bytes_ieq(f->f[i].name.p, name, n)) {
 			*val = f->f[i].value;
 			return 1;
 		}
@@ -339,7 +319,7 @@ bnc_param(cp_slice v, const char *name, cp_slice *val)
 		while (j < v.len && (v.p[j] == ' ' || v.p[j] == '\t' ||
 		    v.p[j] == '\n'))
 			j++;
-		if (j + n >= v.len || !ieq_n(v.p + j, name, n))
+		if (j + n >= v.len || !cp_bytes_ieq(v.p + j, name, n))
 			continue;
 		k = j + n;
 		while (k < v.len && (v.p[k] == ' ' || v.p[k] == '\t'))

@@ -14,30 +14,16 @@
 #include <emmintrin.h>
 #endif
 
-static int
-lc(int ch)
-{
-	return ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
-}
-
-static int
-ieq_n(const char *a, const char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (lc((unsigned char)a[i]) != lc((unsigned char)b[i]))
-			return 0;
-	return 1;
-}
-
 /* Positions from..last (inclusive) of s, one by one. */
 static const char *
 find_ci_plain(const char *s, size_t from, size_t last, const char *lit,
     size_t n)
 {
-	int c0 = lc((unsigned char)lit[0]);
+	int c0 = cp_ascii_lower((unsigned char)lit[0]);
 
 	for (size_t i = from; i <= last; i++)
-		if (lc((unsigned char)s[i]) == c0 && ieq_n(s + i, lit, n))
+		if (cp_ascii_lower((unsigned char)s[i]) == c0 &&
+		    cp_bytes_ieq(s + i, lit, n))
 			return s + i;
 	return NULL;
 }
@@ -75,7 +61,7 @@ cp_bytes_find_ci(const char *s, size_t len, const char *lit, size_t n)
 
 				if (at > last)
 					return NULL;
-				if (ieq_n(s + at, lit, n))
+				if (cp_bytes_ieq(s + at, lit, n))
 					return s + at;
 				m &= m - 1;
 			}
