@@ -37,8 +37,10 @@ function pairs(v) {
 // (cheap: a few run at a time).
 async function loadSeries(range, now) {
   const [n, step] = RANGES[range];
-  const from = now - n * step;
-  const whole = await api('/v1/stats', { query: { from, to: now } });
+  // [from, to) ends after this second: what happened in it counts too
+  const to = now + 1;
+  const from = to - n * step;
+  const whole = await api('/v1/stats', { query: { from, to } });
   const parts = await fanout(Array.from({ length: n }, (_, i) => from + i * step), 6, (t) =>
     api('/v1/stats', { query: { from: t, to: t + step } }).then((s) => ({ ...s, from: t })));
   const bad = parts.find((p) => p.error);
