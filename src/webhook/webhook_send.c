@@ -228,6 +228,20 @@ cp_webhook_emit(cp_webhook *wh, const cp_webhook_event *ev)
 	return rc;
 }
 
+/* What an attempt (a delivery's, or a report's) says of the recipient. */
+static void
+from_attempt(cp_webhook_event *ev, const cp_attempt *a)
+{
+	ev->time = a->time;
+	ev->code = a->code;
+	ev->enhanced = a->enhanced;
+	ev->reply = a->reply;
+	ev->cause = a->cause;
+	ev->reason = a->reason;
+	ev->receiver = a->receiver;
+	ev->mx = a->mx;
+}
+
 void
 cp_webhook_observe(void *arg, const cp_deliver_event *dev)
 {
@@ -247,17 +261,10 @@ cp_webhook_observe(void *arg, const cp_deliver_event *dev)
 	default: return;
 	}
 	ev.tenant = dev->tenant;
-	ev.time = a->time;
 	ev.message = dev->message;
 	ev.mailbox = dev->mailbox;
 	ev.rcpt = dev->rcpt;
-	ev.code = a->code;
-	ev.enhanced = a->enhanced;
-	ev.reply = a->reply;
-	ev.cause = a->cause;
-	ev.reason = a->reason;
-	ev.receiver = a->receiver;
-	ev.mx = a->mx;
+	from_attempt(&ev, a);
 	ev.source_ip = a->source_ip;
 	if (ev.type == CP_WEBHOOK_DEFERRED)
 		ev.next_attempt = a->next_attempt;
@@ -274,17 +281,10 @@ cp_webhook_observe_report(void *arg, const cp_server_report *r)
 		return;
 	ev.type = r->complaint ? CP_WEBHOOK_COMPLAINED : CP_WEBHOOK_BOUNCED;
 	ev.tenant = r->tenant;
-	ev.time = a->time;
 	ev.message = r->message;
 	ev.mailbox = r->mailbox;
 	ev.rcpt = r->rcpt;
-	ev.code = a->code;
-	ev.enhanced = a->enhanced;
-	ev.reply = a->reply;
-	ev.cause = a->cause;
-	ev.reason = a->reason;
-	ev.receiver = a->receiver;
-	ev.mx = a->mx;
+	from_attempt(&ev, a);
 	ev.feedback = r->complaint ? r->feedback : NULL;
 	ev.late = !r->complaint;
 	(void)cp_webhook_emit(arg, &ev);
