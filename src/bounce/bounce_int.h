@@ -23,7 +23,7 @@
 #define BNC_PARTS_MAX 32   /* MIME parts kept per email */
 #define BNC_DEPTH_MAX 8    /* multipart nesting followed */
 #define BNC_FIELDS_MAX 96  /* header fields indexed per header block */
-#define BNC_ICONV_SLOTS 4  /* converters kept open, the least used closed */
+#define BNC_ICONV_SLOTS 4  /* converters kept open; the oldest used is closed */
 
 #define BNC_NO_HIT UINT32_MAX
 /* Where each phrase first ends in the text scanned, or BNC_NO_HIT. */
